@@ -1,0 +1,6 @@
+"""python -m ganengine ...: see ganengine.cli."""
+import sys
+
+from ganengine.cli import main
+
+sys.exit(main())

@@ -1,0 +1,261 @@
+"""Command line: train headless, sample from a checkpoint, evaluate one, list presets.
+
+  python -m ganengine train --data ring8 --seconds 60 --seed 0 --out runs/ring8
+  python -m ganengine train --data mnist --model dcgan --loss ns --steps 2000 --out runs/mnist
+  python -m ganengine sample runs/ring8/checkpoint.pt --n 2500 --seed 1 --out samples.npy
+  python -m ganengine eval runs/ring8/checkpoint.pt
+  python -m ganengine presets
+
+Without flags, a dataset trains with its tuned preset (ganengine.presets); flags override single settings.
+Bad arguments and bad files end with one line on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ganengine.config import DATASETS, DEVICES, LOSSES, MODELS, ConfigError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, not argparse's usage dump
+        raise ConfigError(f"{message} (see python -m ganengine {self.prog.split()[-1]} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ganengine", description="Train and sample GANs headless (the GAN Playground's engine).")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a GAN and write checkpoint.pt, metrics.jsonl, config.json and grids")
+    t.add_argument("--preset", help="a named preset (python -m ganengine presets); default: the dataset's")
+    t.add_argument("--data", choices=DATASETS, help="dataset (default ring8)")
+    t.add_argument("--model", choices=MODELS)
+    t.add_argument("--loss", choices=LOSSES)
+    budget = t.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="train this many iterations")
+    budget.add_argument("--seconds", type=float, help="train this many seconds (default: the preset's budget)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr-g", type=float)
+    t.add_argument("--lr-d", type=float)
+    t.add_argument("--d-steps", type=int, help="D updates per G update")
+    t.add_argument("--latent-dim", type=int)
+    t.add_argument("--width", type=int)
+    t.add_argument("--image-size", type=int, help="image side (28, 32, 64...); default the dataset's own")
+    t.add_argument("--r1", type=float, dest="r1_weight", help="R1 penalty weight gamma")
+    t.add_argument("--ema", type=float, dest="ema_decay", help="EMA decay of G's weights (0 = off)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", choices=DEVICES)
+    t.add_argument("--threads", type=int, help="torch CPU threads (default: every core)")
+    t.add_argument("--data-root", help="folder for torchvision datasets (default ./data)")
+    t.add_argument("--points", dest="points_path", help="CSV or .npy of N x 2 points (with --data points)")
+    t.add_argument("--folder", dest="folder_path", help="image folder (with --data folder)")
+    t.add_argument("--no-download", action="store_true", help="never download datasets")
+    t.add_argument("--out", default="runs/latest", help="output folder (default runs/latest)")
+    t.add_argument("--quiet", action="store_true")
+
+    s = sub.add_parser("sample", help="draw samples from a checkpoint into .npy (data space) or .png (a grid)")
+    s.add_argument("checkpoint")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, help="class to draw (conditional models)")
+    s.add_argument("--out", default="samples.npy")
+    s.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the checkpoint has an EMA copy")
+
+    e = sub.add_parser("eval", help="print quality metrics of a checkpoint as JSON")
+    e.add_argument("checkpoint")
+    e.add_argument("--n", type=int, default=2500, help="samples to draw")
+    e.add_argument("--seed", type=int, default=0)
+
+    sub.add_parser("presets", help="list the presets")
+    return p
+
+
+# ---- train ---------------------------------------------------------------------------------------------------
+_TRAIN_SETTINGS = ("data", "model", "loss", "batch_size", "lr_g", "lr_d", "d_steps", "latent_dim", "width",
+                   "image_size", "r1_weight", "ema_decay", "seed", "device", "data_root", "points_path", "folder_path")
+
+
+def cmd_train(args) -> int:
+    from ganengine.checkpoint import save_checkpoint, write_atomic
+    from ganengine.presets import get_preset, preset_for_data
+    from ganengine.render import gif_bytes, png_bytes
+    from ganengine.trainer import Trainer
+
+    preset = get_preset(args.preset) if args.preset else preset_for_data(args.data or "ring8")
+    overrides = {k: getattr(args, k) for k in _TRAIN_SETTINGS if getattr(args, k) is not None}
+    if args.no_download:
+        overrides["download"] = False
+    if args.preset and args.data and args.data != preset.config.get("data"):
+        overrides["data"] = args.data
+    config, knobs = preset.build(**overrides)
+    if args.steps is not None and args.steps < 1:
+        raise ConfigError("--steps must be at least 1")
+    if args.seconds is not None and not args.seconds > 0:
+        raise ConfigError("--seconds must be positive")
+    seconds = 0.0 if args.steps else (args.seconds or preset.seconds)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    metrics_file = open(out / "metrics.jsonl", "w")
+    lock = threading.Lock()
+
+    def on_rows(rows, columns):
+        with lock:
+            for row in rows:
+                metrics_file.write(json.dumps({c: _json_number(v) for c, v in zip(columns, row)}) + "\n")
+
+    from ganengine.device import default_threads
+    threads = args.threads if args.threads is not None else default_threads(headless=True)
+    trainer = Trainer(config=config, knobs=knobs, max_steps=args.steps or 0, max_seconds=seconds,
+                      threads=threads, on_rows=on_rows)
+    spec = trainer.snapshot().spec
+    (out / "config.json").write_text(json.dumps({
+        "preset": preset.name, "config": config.to_dict(), "knobs": knobs.to_dict(),
+        "data": {"title": spec.title, "shape": list(spec.shape), "size": spec.size, "source": spec.source},
+        "device": str(trainer.run.device), "budget": {"steps": args.steps or 0, "seconds": seconds}}, indent=2))
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    say(f"training {preset.title!r}: {config.model} on {spec.title}, loss {knobs.loss}, "
+        f"{'%d steps' % args.steps if args.steps else '%g s' % seconds}, device {trainer.run.device}, output {out}/")
+
+    interrupted = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1))
+    trainer.start()
+    written, last_print = set(), 0.0
+
+    def write_grid(step, frame):
+        if step not in written:
+            written.add(step)
+            write_atomic(out / f"grid_{step:07d}.png", png_bytes(frame))
+
+    try:
+        while True:
+            idle = trainer.wait_idle(timeout=0.2)
+            snap = trainer.snapshot()
+            if snap.visuals.get("grid") is not None:
+                write_grid(snap.visuals["step"], snap.visuals["grid"])
+            done = idle or interrupted
+            if time.monotonic() - last_print > 2.0 or done:
+                last_print = time.monotonic()
+                say(_progress_line(snap, args.steps, seconds))
+            if done:
+                break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        trainer.stop()
+        with lock:
+            metrics_file.close()
+    snap = trainer.snapshot()
+    if snap.message and "Finished" not in snap.message:
+        say(snap.message)
+    with trainer.with_run() as run:
+        save_checkpoint(run, out / "checkpoint.pt")
+        final = run.render_visuals()
+    snap = trainer.snapshot()
+    for step, frame in zip(snap.timeline_steps, snap.timeline_frames):
+        write_grid(step, frame)
+    write_grid(final["step"], final["grid"])
+    write_atomic(out / "samples.png", png_bytes(final["grid"]))
+    frames = list(snap.timeline_frames) + [final["grid"]]
+    write_atomic(out / "progress.gif", gif_bytes(frames, duration_ms=150))
+    say(f"wrote {out / 'checkpoint.pt'}, metrics.jsonl, config.json, samples.png, progress.gif and grid_*.png "
+        f"({snap.step} steps in {snap.train_seconds:.1f} s)")
+    return 130 if interrupted else 0
+
+
+def _json_number(v):
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def _progress_line(snap, steps, seconds) -> str:
+    m = snap.latest
+    if steps:
+        frac = snap.step / steps
+    else:
+        frac = snap.train_seconds / seconds if seconds else 0.0
+    def f(key):
+        v = m.get(key, float("nan"))
+        return "  -  " if not np.isfinite(v) else f"{v:.3f}"
+    return (f"[{snap.step:7d}] {100 * min(frac, 1):5.1f}%  Loss_D {f('loss_d')}  Loss_G {f('loss_g')}  "
+            f"D(x) {f('d_real')}  D(G(z)) {f('d_fake_before')} / {f('d_fake_after')}  "
+            f"{snap.steps_per_sec:6.1f} it/s  {snap.train_seconds:6.1f} s")
+
+
+# ---- sample --------------------------------------------------------------------------------------------------
+def cmd_sample(args) -> int:
+    import torch
+
+    from ganengine.checkpoint import generator_from_checkpoint, read_checkpoint, write_atomic
+    from ganengine.latents import sample_latents
+    from ganengine.render import image_grid, png_bytes, scatter_image
+
+    if not 1 <= args.n <= 1_000_000:
+        raise ConfigError("--n must be between 1 and 1000000")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".npy", ".png"):
+        raise ConfigError(f"--out must end in .npy or .png, got {out.name}")
+    ckpt = read_checkpoint(args.checkpoint)
+    G, config, spec = generator_from_checkpoint(ckpt, ema=not args.no_ema)
+    conditional = spec.num_classes > 0 and config.model == "cgan"
+    if args.label is not None:
+        if not conditional:
+            raise ConfigError("--label needs a conditional (cgan) checkpoint")
+        if not 0 <= args.label < spec.num_classes:
+            raise ConfigError(f"--label must be in 0..{spec.num_classes - 1}")
+    z = sample_latents(args.n, config.latent_dim, args.seed)
+    chunks = []
+    with torch.no_grad():
+        for i, zc in enumerate(z.split(1000)):
+            y = None
+            if conditional:
+                idx = torch.arange(i * 1000, i * 1000 + len(zc))
+                y = torch.full_like(idx, args.label) if args.label is not None else idx % spec.num_classes
+            chunks.append(G(zc, y).float())
+    x = torch.cat(chunks).numpy().astype(np.float32)  # (N, 2) or (N, C, H, W)
+    if out.suffix.lower() == ".npy":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, x)
+    else:
+        img = scatter_image(None, x, spec.bounds) if spec.is_points else \
+            image_grid(x[:256], nrow=spec.num_classes if conditional and args.label is None else 8)
+        write_atomic(out, png_bytes(img))
+    print(f"wrote {out} ({x.shape[0]} samples, shape {tuple(x.shape[1:])})")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from ganengine.metrics.evaluate import evaluate_checkpoint
+    print(json.dumps(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed), indent=2))
+    return 0
+
+
+def cmd_presets(args) -> int:
+    from ganengine.presets import PRESETS
+    for p in PRESETS.values():
+        tag = " (fails on purpose)" if p.fails_on_purpose else ""
+        print(f"{p.name:14s} {p.title}{tag}: {p.watch}")
+    return 0
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "presets": cmd_presets}[args.command](args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as err:
+        print(f"error: {err.strerror or err} ({getattr(err, 'filename', '') or ''})", file=sys.stderr)
+        return EXIT_USAGE

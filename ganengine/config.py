@@ -1,0 +1,147 @@
+"""Run configuration: what a run *is* (RunConfig) and the knobs that may change while it runs (Knobs).
+
+Changing a RunConfig field rebuilds models and data; changing a Knob never does (TensorFlow Playground's rule:
+learning-rate changes never reset, structural changes do). Both validate every field and raise ConfigError with
+one clear sentence, so a UI or a CLI can show it as is.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+DATASETS = ("ring8", "grid25", "spiral", "moons", "points",  # 2-D
+            "mnist", "mnist-full", "fashion-mnist", "cifar10", "celeba", "folder")  # images
+POINT_DATASETS = DATASETS[:5]
+MODELS = ("mlp", "dcgan", "cgan")
+LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_SEED = 2**31 - 1
+
+
+class ConfigError(ValueError):
+    """A setting a user gave is not usable; the message says which and why."""
+
+
+def _check_number(name: str, value, low: float, high: float, *, integer: bool = False, low_open: bool = False):
+    """Return value as int/float if low <= value <= high (low < value if low_open), else raise ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value}")
+    if integer:
+        if value != int(value):
+            raise ConfigError(f"{name} must be a whole number, got {value}")
+        value = int(value)
+    too_low = value <= low if low_open else value < low
+    if too_low or value > high:
+        bracket = "(" if low_open else "["
+        raise ConfigError(f"{name} must be in {bracket}{low:g}, {high:g}], got {value:g}")
+    return value
+
+
+def _check_choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """Structural settings: changing any of these rebuilds the run."""
+    data: str = "ring8"            # dataset name, one of DATASETS
+    model: str = "mlp"             # model family, one of MODELS
+    latent_dim: int = 64           # size of the noise vector z
+    width: int = 128               # hidden width (mlp) or base channel count (dcgan, cgan)
+    depth: int = 3                 # hidden layers of the 2-D MLPs (image models have fixed depth)
+    image_size: int = 0            # image side in pixels; 0 = the dataset's own (28 MNIST, 32 CIFAR-10, 64 CelebA)
+    seed: int = 0                  # fixes init, data order and noise
+    device: str = "auto"           # auto = cuda, then mps, then cpu
+    data_root: str = "data"        # folder where torchvision datasets are looked for / downloaded to
+    points_path: str = ""          # CSV or .npy of N x 2 points, for data="points"
+    folder_path: str = ""          # image folder, for data="folder"
+    download: bool = True          # let torchvision download when online
+    sample_every: int = 100        # steps between fixed-noise grids (and 2-D field renders)
+    log_every: int = 20            # steps between scalar gathers (one host sync each)
+
+    def __post_init__(self):
+        _check_choice("data", self.data, DATASETS)
+        _check_choice("model", self.model, MODELS)
+        _check_choice("device", self.device, DEVICES)
+        object.__setattr__(self, "latent_dim", _check_number("latent size", self.latent_dim, 1, 1024, integer=True))
+        object.__setattr__(self, "width", _check_number("width", self.width, 4, 2048, integer=True))
+        object.__setattr__(self, "depth", _check_number("depth", self.depth, 1, 8, integer=True))
+        object.__setattr__(self, "image_size", _check_number("image size", self.image_size, 0, 256, integer=True))
+        object.__setattr__(self, "seed", _check_number("seed", self.seed, 0, MAX_SEED, integer=True))
+        object.__setattr__(self, "sample_every", _check_number("sample interval", self.sample_every, 1, 10**6, integer=True))
+        object.__setattr__(self, "log_every", _check_number("log interval", self.log_every, 1, 10**4, integer=True))
+        if self.data in POINT_DATASETS and self.model != "mlp":
+            raise ConfigError(f"2-D data ({self.data}) trains with the mlp model; {self.model} is for images")
+        if self.data == "points" and not self.points_path:
+            raise ConfigError("data 'points' needs a file of N x 2 points (points_path)")
+        if self.data == "folder" and not self.folder_path:
+            raise ConfigError("data 'folder' needs an image folder (folder_path)")
+
+    @property
+    def is_points(self) -> bool:
+        return self.data in POINT_DATASETS
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def with_changes(self, **changes) -> "RunConfig":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Knobs:
+    """Settings that may change while a run trains, with no reset. Each change is recorded as an event."""
+    loss: str = "ns"               # one of LOSSES (ganengine.losses)
+    lr_g: float = 2e-4             # Adam learning rate of G
+    lr_d: float = 2e-4             # Adam learning rate of D
+    beta1: float = 0.5             # Adam beta1 (DCGAN: 0.5)
+    beta2: float = 0.999           # Adam beta2
+    d_steps: int = 1               # D updates per G update
+    batch_size: int = 64
+    label_smoothing: float = 0.0   # one-sided: real target 1 - s (Salimans et al. 2016)
+    r1_weight: float = 0.0         # gamma of the R1 penalty gamma/2 E||grad D(x)||^2 (Mescheder et al. 2018)
+    gp_weight: float = 10.0        # lambda of WGAN-GP's gradient penalty (Gulrajani et al. 2017)
+    ema_decay: float = 0.0         # EMA of G's weights for samples; 0 = off (Karras et al. 2018)
+    lr_decay_steps: int = 0        # linear decay of both lrs to lr_floor x lr over this many steps; 0 = off
+    lr_floor: float = 0.1          # fraction of the lr left at the end of the decay
+
+    def __post_init__(self):
+        _check_choice("loss", self.loss, LOSSES)
+        checks = {
+            "lr_g": ("G learning rate", 0, 1, False, True), "lr_d": ("D learning rate", 0, 1, False, True),
+            "beta1": ("Adam beta1", 0, 0.999, False, False), "beta2": ("Adam beta2", 0, 0.9999, False, False),
+            "d_steps": ("D steps per G step", 1, 20, True, False), "batch_size": ("batch size", 1, 4096, True, False),
+            "label_smoothing": ("label smoothing", 0, 0.5, False, False), "r1_weight": ("R1 weight", 0, 1000, False, False),
+            "gp_weight": ("gradient-penalty weight", 0, 1000, False, False),
+            "ema_decay": ("EMA decay", 0, 0.99999, False, False),
+            "lr_decay_steps": ("lr decay steps", 0, 10**9, True, False), "lr_floor": ("lr floor", 0, 1, False, False),
+        }
+        for name, (label, low, high, integer, low_open) in checks.items():
+            value = _check_number(label, getattr(self, name), low, high, integer=integer, low_open=low_open)
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Knobs":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def with_changes(self, **changes) -> "Knobs":
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ConfigError(f"not a live setting: {', '.join(sorted(unknown))}")
+        return replace(self, **changes)

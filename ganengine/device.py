@@ -1,0 +1,58 @@
+"""Device choice and the CPU thread policy.
+
+Device: cuda, then mps, then cpu, unless the config names one.
+
+Threads: torch's intra-op pool is process-wide, and libgomp's workers spin-wait by default. Measured on the 2-core
+CPU (MNIST MLP GAN and DCGAN-28 at batch 64; bench/RESULTS.md has the current figures):
+  headless: 2 spinning threads were 1.15-1.6x faster than 1 thread;
+  beside a busy thread (a UI server): 2 spinning threads fell to 0.45x of 1 thread; 2 threads with
+  OMP_WAIT_POLICY=PASSIVE were no faster than 1 thread, which kept its speed.
+So the CLI (headless) uses every core, and a UI process sets OMP_WAIT_POLICY=PASSIVE before importing torch
+(app.py does) and trains on 1 thread on a machine with at most 2 cores, leaving a core to the server.
+GAN_THREADS overrides both.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+
+from ganengine.config import ConfigError
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """Return the torch device for a config's device name; raise ConfigError if it is not available here."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device cuda was asked for, but this machine has no usable CUDA GPU (try --device cpu)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("device mps was asked for, but this machine has no Apple GPU (try --device cpu)")
+    return torch.device(name)
+
+
+def default_threads(*, headless: bool = False) -> int:
+    """Intra-op threads for training: GAN_THREADS if set; headless, every core; beside a UI, 1 on machines with at
+    most 2 cores, else cores - 1."""
+    env = os.environ.get("GAN_THREADS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ConfigError(f"GAN_THREADS must be a whole number, got {env!r}") from None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if headless:
+        return cores
+    return 1 if cores <= 2 else cores - 1
+
+
+def configure_threads(n: int | None = None, *, headless: bool = False) -> int:
+    """Set torch's intra-op thread count (process-wide) and return it."""
+    n = default_threads(headless=headless) if n is None else max(1, int(n))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n

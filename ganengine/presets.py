@@ -1,0 +1,93 @@
+"""Presets: a tuned default for every dataset, and named experiments for the playground, each with what to watch.
+
+A preset is a partial RunConfig and Knobs plus a time budget; flags a user gives override it. The dataset defaults
+are the fast presets measured in bench/ (see bench/RESULTS.md for their quality over 5 seeds on a 2-core CPU).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ganengine.config import ConfigError, Knobs, RunConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    name: str
+    title: str
+    watch: str                 # one sentence: what to watch for
+    config: dict = field(default_factory=dict)
+    knobs: dict = field(default_factory=dict)
+    seconds: float = 60.0      # the budget the preset is tuned for
+    fails_on_purpose: bool = False
+
+    def build(self, **overrides) -> tuple[RunConfig, Knobs]:
+        """(RunConfig, Knobs) of this preset with overrides (fields of either) applied on top."""
+        cfg_fields, knob_fields = set(RunConfig.__dataclass_fields__), set(Knobs.__dataclass_fields__)
+        unknown = set(overrides) - cfg_fields - knob_fields
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        cfg = {**self.config, **{k: v for k, v in overrides.items() if k in cfg_fields}}
+        knobs = {**self.knobs, **{k: v for k, v in overrides.items() if k in knob_fields}}
+        return RunConfig(**cfg), Knobs(**knobs)
+
+
+_RING8 = dict(data="ring8", model="mlp", latent_dim=8, width=128, depth=3, sample_every=100)
+_GRID25 = dict(data="grid25", model="mlp", latent_dim=8, width=256, depth=3, sample_every=100)
+_POINTS_KNOBS = dict(loss="ns", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=256, r1_weight=0.1,
+                     ema_decay=0.999)
+_DIGITS = dict(data="mnist", model="dcgan", latent_dim=64, width=32, sample_every=50)
+_DIGITS_KNOBS = dict(loss="ns", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=64)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    Preset(name="ring8", title="Ring of 8 Gaussians",
+           watch="Purple fakes spread from one blob to all 8 green modes while D's heatmap fades to grey (D(x) = 0.5).",
+           config=_RING8, knobs=_POINTS_KNOBS, seconds=30),
+    Preset(name="grid25", title="Grid of 25 Gaussians",
+           watch="The hardest toy: watch whether every one of the 25 modes gets its own purple cluster.",
+           config=_GRID25, knobs=_POINTS_KNOBS, seconds=60),
+    Preset(name="spiral", title="Spiral", watch="G must bend a Gaussian blob into a thin curve.",
+           config=dict(_RING8, data="spiral"), knobs=_POINTS_KNOBS, seconds=30),
+    Preset(name="moons", title="Two moons", watch="Two curved modes: does G split its mass between them?",
+           config=dict(_RING8, data="moons"), knobs=_POINTS_KNOBS, seconds=30),
+    Preset(name="dcgan-mnist", title="DCGAN on MNIST",
+           watch="Blobs become strokes within seconds and digits within a minute; D(x) and D(G(z)) close in on 0.5.",
+           config=_DIGITS, knobs=_DIGITS_KNOBS, seconds=60),
+    Preset(name="cgan-mnist", title="Conditional digits",
+           watch="Each column of the grid is one digit class and each row one z: the label decides what is drawn.",
+           config=dict(_DIGITS, model="cgan"), knobs=_DIGITS_KNOBS, seconds=60),
+    Preset(name="original-gan", title="The original GAN on MNIST (seeds' gan.py)",
+           watch="The 2014 MLP GAN: noisy digits; watch the class variety, which such GANs tend to lose.",
+           config=dict(data="mnist", model="mlp", latent_dim=100, width=128, sample_every=100),
+           knobs=dict(loss="ns", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=64), seconds=60),
+    Preset(name="mode-collapse", title="Failure: mode collapse",
+           watch="G finds a few modes D is weak on and piles its samples there: the fakes cover only part of the ring.",
+           config=dict(_RING8, width=64, depth=2), knobs=dict(loss="minimax", lr_g=2e-3, lr_d=2e-3, beta1=0.5,
+                                                                 batch_size=64),
+           seconds=30, fails_on_purpose=True),
+    Preset(name="d-wins", title="Failure: D wins, gradients vanish",
+           watch="D(G(z)) sinks to 0 and G's gradient norm to almost nothing: with the minimax loss G stops learning.",
+           config=dict(_DIGITS, model="mlp", latent_dim=100, width=128),
+           knobs=dict(loss="minimax", lr_g=2e-5, lr_d=2e-3, beta1=0.5, batch_size=64, d_steps=3),
+           seconds=60, fails_on_purpose=True),
+]}
+
+DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
+                    "mnist": "dcgan-mnist", "mnist-full": "dcgan-mnist", "fashion-mnist": "dcgan-mnist",
+                    "cifar10": "dcgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist"}
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def preset_for_data(data: str) -> Preset:
+    """The tuned default for a dataset (its data field set to that dataset)."""
+    if data not in DATASET_DEFAULTS:
+        raise ConfigError(f"unknown dataset {data!r}")
+    base = PRESETS[DATASET_DEFAULTS[data]]
+    if base.config.get("data") == data:
+        return base
+    return Preset(name=f"{base.name}@{data}", title=base.title, watch=base.watch, config=dict(base.config, data=data),
+                  knobs=base.knobs, seconds=base.seconds)

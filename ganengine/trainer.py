@@ -1,0 +1,405 @@
+"""Trainer: runs a GANRun on a background thread that a UI (or the CLI) steers live.
+
+Commands (thread-safe; none blocks its caller for longer than one training step):
+  start / pause / resume, step(n), step_d(), step_g(), set_knobs(...), reset(config, knobs), stop(), close().
+Readers call ``snapshot()``: an immutable Snapshot of numpy arrays and uint8 images, swapped in under a lock by
+the training thread, so a reader never waits for rendering and never sees a half-written state.
+
+Locks: ``_cv`` (a Condition on ``_lock``) guards the command state and the published snapshot and is only held for
+a few microseconds. ``_run_lock`` is held by the worker for each step, and by a caller that needs the models
+(``with_run``); a waiting caller is served before the worker's next step (it registers in ``_waiters``).
+"""
+from __future__ import annotations
+
+import copy
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from ganengine.config import ConfigError, Knobs, RunConfig
+from ganengine.data.spec import DataSpec
+from ganengine.device import configure_threads
+from ganengine.run import Event, GANRun
+
+PUBLISH_INTERVAL = 0.1  # seconds between metric publications while running (visual ones publish at once)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    status: str                 # "ready", "running", "paused", "finished" (a limit was reached), "stopped"
+    message: str                # the latest thing worth telling a user ("" when nothing)
+    step: int
+    d_updates: int
+    g_updates: int
+    train_seconds: float
+    steps_per_sec: float
+    metrics: dict               # column -> float32 array (ganengine.history.METRIC_COLUMNS), bounded length
+    latest: dict                # the newest metric row
+    events: tuple               # Event(step, kind, text), newest last
+    visuals: dict               # render_visuals() output: "step", "grid" (uint8 HxWx3), "d_hist", "field" (2-D)
+    timeline_steps: tuple
+    timeline_frames: tuple      # uint8 frames, read-only
+    config: RunConfig
+    knobs: Knobs
+    spec: DataSpec
+    version: int                # grows with every publication
+    visuals_version: int        # grows when visuals change
+    limits: dict = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+class Trainer:
+    def __init__(self, *, config: Optional[RunConfig] = None, knobs: Optional[Knobs] = None, max_steps: int = 0,
+                 max_seconds: float = 0.0, threads: Optional[int] = None, on_publish: Optional[Callable] = None,
+                 on_rows: Optional[Callable] = None):
+        """max_steps / max_seconds (0 = none): training pauses with status "finished" when it reaches either.
+        on_publish(snapshot) is called on the training thread after each publication, and on_rows(rows, columns)
+        with every gathered block of full-resolution metric rows (keep both cheap)."""
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
+        self._run_lock = threading.Lock()
+        self._waiters = 0
+        self._threads = threads
+        self._on_publish = on_publish
+        self._on_rows = on_rows
+        self.max_steps, self.max_seconds = int(max_steps), float(max_seconds)
+        self.run = GANRun(config=config or RunConfig(), knobs=knobs or Knobs())
+        self._reset_control()
+        self._thread: Optional[threading.Thread] = None
+        self._closed = False
+        self.run.remember_good()
+        self._publish(status_hint="ready")
+
+    def _reset_control(self) -> None:
+        self._running = False
+        self._stop_flag = False
+        self._commands: deque = deque()      # ("both" | "d" | "g", count)
+        self._target_knobs = self.run.knobs  # knobs once every queued change applies
+        self._knobs_dirty = False
+        self._status_dirty = False
+        self._message = ""
+        self._finished = False
+        self._version = getattr(self, "_version", 0)
+        self._visuals_version = getattr(self, "_visuals_version", 0)
+        self._visuals: dict = {}
+        self._busy = False
+
+    # ---- commands --------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Train continuously (resume after a pause). Does nothing after close()."""
+        with self._cv:
+            if self._closed:
+                return
+            if self._finished and self._limit_reached():
+                self._message = "The run reached its limit; raise the limit or reset to train more."
+                return
+            self._running, self._finished, self._message = True, False, ""
+            self._status_dirty = True
+            self._ensure_thread()
+            self._cv.notify_all()
+
+    resume = start
+
+    def pause(self) -> None:
+        with self._cv:
+            if self._running:
+                self._running, self._status_dirty = False, True
+            self._cv.notify_all()
+        if not self.alive:
+            self._publish()
+
+    def step(self, n: int = 1, kind: str = "both") -> None:
+        """Queue n iterations of a kind: "both" (d_steps D updates, then G), "d" (one D update), "g" (one G)."""
+        if kind not in ("both", "d", "g"):
+            raise ConfigError(f"step kind must be both, d or g; got {kind!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
+            raise ConfigError(f"steps must be a whole number from 1 to 100000; got {n!r}")
+        with self._cv:
+            if self._closed:
+                return
+            self._commands.append([kind, n])
+            self._ensure_thread()
+            self._cv.notify_all()
+
+    def step_d(self) -> None:
+        self.step(1, "d")
+
+    def step_g(self) -> None:
+        self.step(1, "g")
+
+    def set_knobs(self, **changes) -> Knobs:
+        """Change live settings (lr_g, lr_d, beta1, beta2, d_steps, loss, batch_size, label_smoothing, r1_weight,
+        gp_weight, ema_decay, lr_decay_steps, lr_floor). Validated now (ConfigError, nothing changes); applied by
+        the training thread before its next step; each change becomes an Event. Returns the resulting Knobs."""
+        with self._cv:
+            new = self._target_knobs.with_changes(**changes)
+            if new == self._target_knobs:
+                return new
+            self._target_knobs, self._knobs_dirty = new, True
+            worker = self._thread is not None and self._thread.is_alive()
+            self._cv.notify_all()
+        if not worker:
+            self._apply_pending_knobs()
+            self._publish()
+        return new
+
+    def set_limits(self, *, max_steps: Optional[int] = None, max_seconds: Optional[float] = None) -> None:
+        with self._cv:
+            if max_steps is not None:
+                self.max_steps = int(max_steps)
+            if max_seconds is not None:
+                self.max_seconds = float(max_seconds)
+
+    def reset(self, *, config: Optional[RunConfig] = None, knobs: Optional[Knobs] = None) -> None:
+        """Rebuild the run (new models, data, optimisers; step 0), paused. With no arguments: same settings.
+        The new run is built before the old one is touched, so a ConfigError leaves the old run as it was."""
+        with self._cv:
+            knobs = knobs or self._target_knobs
+        new_run = GANRun(config=config or self.run.config, knobs=knobs)
+        self._halt_thread()
+        with self._run_lock:
+            self.run = new_run
+            self.run.remember_good()
+        with self._cv:
+            self._reset_control()
+        self._publish(status_hint="ready")
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """End the training thread (it finishes its current step). Returns True if it ended within timeout."""
+        return self._halt_thread(timeout)
+
+    def close(self) -> None:
+        """Stop for good and let the models be freed."""
+        with self._cv:
+            self._closed = True
+        self._halt_thread()
+
+    # ---- access to the models ----------------------------------------------------------------------------------
+    @contextmanager
+    def with_run(self):
+        """Hold the run between two training steps: ``with trainer.with_run() as run: ...``. Keep it short."""
+        with self._cv:
+            self._waiters += 1
+        try:
+            with self._run_lock:
+                yield self.run
+        finally:
+            with self._cv:
+                self._waiters -= 1
+                self._cv.notify_all()
+
+    def generator_copy(self):
+        """(a frozen eval-mode copy of the sampling generator, RunConfig, DataSpec): exploring it never disturbs training."""
+        with self.with_run() as run:
+            G = copy.deepcopy(run.sampler()).eval()
+            G.requires_grad_(False)
+            return G, run.config, run.spec
+
+    # ---- reading --------------------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return self._snapshot
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no steps are queued and the run is not training (for scripts and tests)."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self._commands or self._busy or (self._running and not self._stop_flag):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cv.wait(remaining)
+        return True
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # ---- the training thread ---------------------------------------------------------------------------------
+    def _ensure_thread(self) -> None:  # caller holds _cv
+        if self._thread is None or not self._thread.is_alive():
+            self._stop_flag = False
+            self._thread = threading.Thread(target=self._loop, name="gan-trainer", daemon=True)
+            self._thread.start()
+
+    def _halt_thread(self, timeout: float = 5.0) -> bool:
+        with self._cv:
+            self._stop_flag = True
+            self._running = False
+            self._cv.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+        self._publish(status_hint="stopped")
+        return True
+
+    def _limit_reached(self) -> bool:
+        run = self.run
+        return bool((self.max_steps and run.step >= self.max_steps) or
+                    (self.max_seconds and run.train_seconds >= self.max_seconds))
+
+    def _apply_pending_knobs(self) -> None:
+        """Apply queued knob changes, if any. Lock order everywhere: _run_lock, then _cv."""
+        with self._run_lock:
+            with self._cv:
+                if not self._knobs_dirty:
+                    return
+                knobs, self._knobs_dirty = self._target_knobs, False
+            self.run.apply_knobs(knobs)
+
+    def _next_work(self):  # caller holds _cv; returns (kind, last step of a manual command) or None when idle
+        if self._knobs_dirty:
+            return "knobs", False
+        if self._status_dirty:
+            self._status_dirty = False
+            return "publish", False
+        if self._commands:
+            cmd = self._commands[0]
+            cmd[1] -= 1
+            if cmd[1] <= 0:
+                self._commands.popleft()
+                return cmd[0], True
+            return cmd[0], False
+        if self._running:
+            return "both", False
+        return None
+
+    def _loop(self) -> None:
+        configure_threads(self._threads)
+        run = self.run
+        clock = time.perf_counter
+        last_gather = last_publish = clock()
+        idle = 0.0
+        while True:
+            with self._cv:
+                while True:
+                    if self._stop_flag:
+                        self._busy = False
+                        self._cv.notify_all()
+                        return
+                    work = None if self._waiters else self._next_work()
+                    if work is not None:
+                        self._busy = True
+                        break
+                    self._busy = False
+                    self._cv.notify_all()
+                    t0 = clock()
+                    self._cv.wait(0.05 if self._waiters else None)
+                    idle += clock() - t0
+            kind, shown = work
+            try:
+                if kind in ("knobs", "publish"):
+                    if kind == "knobs":
+                        self._apply_pending_knobs()
+                    with self._run_lock:
+                        self._publish()
+                    continue
+                with self._run_lock:
+                    run.train_iteration(kind)
+                    step = run.step
+                    manual = kind != "both" or shown
+                    gather = manual or step % run.config.log_every == 0 or step % run.config.sample_every == 0
+                    if gather:
+                        now = clock()
+                        rows = run.gather(max(now - last_gather - idle, 0.0))
+                        last_gather, idle = now, 0.0
+                        self._after_gather(rows, show=shown)
+                    now = clock()
+                    if shown or self._visuals_fresh or (gather and now - last_publish >= PUBLISH_INTERVAL):
+                        self._publish()
+                        last_publish = now
+            except Exception as err:  # keep the thread (and the app) alive; tell the user what happened
+                traceback.print_exc(file=sys.stderr)
+                with self._cv:
+                    self._running = False
+                    self._commands.clear()
+                    self._message = f"Training stopped by an error: {type(err).__name__}: {str(err)[:200]}"
+                self._publish()
+
+    _visuals_fresh = False
+
+    def _after_gather(self, rows: Optional[np.ndarray], *, show: bool) -> None:
+        """On the training thread, holding _run_lock: divergence check, history, visuals, limits."""
+        run = self.run
+        problem = run.non_finite(rows)
+        if problem:
+            bad_step = run.step
+            good = run.rollback()
+            run.add_event("rollback", f"diverged at step {bad_step}; rolled back to step {good}")
+            with self._cv:
+                self._running = False
+                self._commands.clear()
+                self._message = (f"Training diverged at step {bad_step} ({problem}). Rolled back to step {good} and "
+                                 f"paused: lower the learning rates, add R1 or change the loss, then resume.")
+            self._visuals = run.render_visuals()
+            self._visuals_fresh = True
+            return
+        if rows is not None:
+            run.history.append(rows)
+            if self._on_rows is not None:
+                self._on_rows(rows, run.history.columns)
+        if run.step - run._good_step >= run.config.sample_every:
+            run.remember_good()
+        if show or run.step % run.config.sample_every == 0:
+            self._visuals = run.render_visuals()
+            self._visuals_fresh = True
+        if self._limit_reached():
+            with self._cv:
+                if self._running:
+                    self._running = False
+                    self._finished = True
+                    what = f"{self.max_steps} steps" if self.max_steps and run.step >= self.max_steps \
+                        else f"{self.max_seconds:g} s of training"
+                    self._message = f"Finished: the run reached its limit of {what}."
+                    run.add_event("limit", self._message)
+
+    def _publish(self, status_hint: Optional[str] = None) -> None:
+        """Build a Snapshot outside the lock (only the training thread or an idle trainer calls this), swap it in."""
+        run = self.run
+        with self._cv:
+            running, finished, message = self._running, self._finished, self._message
+            self._version += 1
+            version = self._version
+            if self._visuals_fresh:
+                self._visuals_version += 1
+                self._visuals_fresh = False
+            visuals, visuals_version = self._visuals, self._visuals_version
+            knobs = self._target_knobs
+        if running:
+            status = "running"
+        elif finished:
+            status = "finished"
+        elif status_hint == "stopped":
+            status = "stopped"
+        elif run.step == 0:
+            status = "ready"
+        else:
+            status = "paused"
+        latest = run.history.last()
+        steps, frames = run.frames.copy()
+        snap = Snapshot(
+            status=status, message=message, step=run.step, d_updates=run.d_updates, g_updates=run.g_updates,
+            train_seconds=run.train_seconds, steps_per_sec=latest.get("steps_per_sec", float("nan")),
+            metrics=run.history.columns_dict(), latest=latest, events=tuple(run.events), visuals=visuals,
+            timeline_steps=tuple(steps), timeline_frames=tuple(frames), config=run.config, knobs=knobs,
+            spec=run.spec, version=version, visuals_version=visuals_version,
+            limits={"max_steps": self.max_steps, "max_seconds": self.max_seconds})
+        with self._lock:
+            self._snapshot = snap
+        if self._on_publish is not None:
+            self._on_publish(snap)
+
+
+__all__ = ["Event", "Snapshot", "Trainer"]

@@ -1,0 +1,192 @@
+"""Trainer control: pause, steps of each kind, live settings, stop, NaN rollback, bounded history, determinism."""
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from ganengine.config import ConfigError, Knobs
+from ganengine.trainer import Trainer
+
+
+def wait_for(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def trainer(tiny_points):
+    config, knobs = tiny_points
+    t = Trainer(config=config, knobs=knobs, threads=1)
+    yield t
+    t.close()
+
+
+def test_starts_ready_and_trains(trainer):
+    assert trainer.snapshot().status == "ready" and trainer.snapshot().step == 0
+    trainer.start()
+    assert wait_for(lambda: trainer.snapshot().step >= 20)
+    snap = trainer.snapshot()
+    assert snap.status == "running"
+    assert len(snap.metrics["loss_d"]) > 0 and np.isfinite(snap.latest["loss_d"])
+    assert snap.visuals["grid"].dtype == np.uint8
+
+
+def test_pause_holds_the_step(trainer):
+    trainer.start()
+    assert wait_for(lambda: trainer.snapshot().step >= 10)
+    trainer.pause()
+    assert wait_for(lambda: trainer.snapshot().status == "paused")
+    with trainer.with_run() as run:
+        step = run.step
+    time.sleep(0.2)
+    with trainer.with_run() as run:
+        assert run.step == step
+
+
+def test_step_d_only_and_g_only(trainer):
+    def params(m):
+        return [p.detach().clone() for p in m.parameters()]
+
+    with trainer.with_run() as run:
+        g0, d0 = params(run.G), params(run.D)
+    trainer.step_d()
+    assert trainer.wait_idle()
+    with trainer.with_run() as run:
+        assert all(torch.equal(a, b) for a, b in zip(g0, run.G.parameters())), "a D step must not move G"
+        assert any(not torch.equal(a, b) for a, b in zip(d0, run.D.parameters()))
+        assert (run.d_updates, run.g_updates) == (1, 0)
+        g1, d1 = params(run.G), params(run.D)
+    trainer.step_g()
+    assert trainer.wait_idle()
+    with trainer.with_run() as run:
+        assert all(torch.equal(a, b) for a, b in zip(d1, run.D.parameters())), "a G step must not move D"
+        assert any(not torch.equal(a, b) for a, b in zip(g1, run.G.parameters()))
+        assert (run.d_updates, run.g_updates) == (1, 1)
+    snap = trainer.snapshot()
+    assert snap.step == 2 and snap.visuals["step"] == 2  # step mode refreshes the visuals every step
+
+
+def test_step_n_both_players(trainer):
+    trainer.set_knobs(d_steps=3)
+    trainer.step(4)
+    assert trainer.wait_idle()
+    snap = trainer.snapshot()
+    assert (snap.step, snap.d_updates, snap.g_updates) == (4, 12, 4)
+
+
+def test_live_lr_change_reaches_the_optimizer_without_reset(trainer):
+    trainer.start()
+    assert wait_for(lambda: trainer.snapshot().step >= 10)
+    trainer.set_knobs(lr_g=3e-3, lr_d=5e-4, loss="hinge", batch_size=16, r1_weight=2.0, label_smoothing=0.1)
+    assert wait_for(lambda: trainer.snapshot().knobs.lr_g == 3e-3)
+    with trainer.with_run() as run:
+        assert run.opt_g.param_groups[0]["lr"] == pytest.approx(3e-3)
+        assert run.opt_d.param_groups[0]["lr"] == pytest.approx(5e-4)
+        assert run.knobs.loss == "hinge" and run.step >= 10  # no reset
+    kinds = {e.kind for e in trainer.snapshot().events}
+    assert {"lr_g", "lr_d", "loss", "batch_size", "r1_weight", "label_smoothing"} <= kinds
+    assert wait_for(lambda: trainer.snapshot().latest.get("lr_g") == pytest.approx(3e-3))
+
+
+@pytest.mark.parametrize("bad", [dict(lr_g=float("nan")), dict(lr_d=0), dict(lr_g=-1e-3), dict(batch_size=0),
+                                 dict(d_steps=0), dict(loss="nope"), dict(batch_size=10**9), dict(bogus=1),
+                                 dict(lr_g=float("inf"))])
+def test_bad_knobs_are_refused_and_change_nothing(trainer, bad):
+    before = trainer.snapshot().knobs
+    with pytest.raises(ConfigError):
+        trainer.set_knobs(**bad)
+    assert trainer.snapshot().knobs == before
+
+
+def test_stop_ends_the_thread_within_2s(tiny_digits):
+    config, knobs = tiny_digits
+    t = Trainer(config=config, knobs=knobs, threads=1)
+    t.start()
+    assert wait_for(lambda: t.snapshot().step >= 2)
+    began = time.monotonic()
+    assert t.stop(timeout=2.0)
+    assert time.monotonic() - began < 2.0
+    assert not t.alive and t.snapshot().status == "stopped"
+    assert not any(th.name == "gan-trainer" and th.is_alive() for th in threading.enumerate() if th is not t._thread)
+
+
+def test_nan_pauses_and_rolls_back(trainer):
+    trainer.step(25)
+    assert trainer.wait_idle()
+    with trainer.with_run() as run:
+        good_step = run._good_step
+        assert good_step >= 10
+        next(run.G.parameters()).data.fill_(float("nan"))  # a divergence
+    trainer.start()
+    assert wait_for(lambda: trainer.snapshot().status == "paused" and "diverged" in trainer.snapshot().message)
+    snap = trainer.snapshot()
+    assert snap.step == good_step
+    assert any(e.kind == "rollback" for e in snap.events)
+    with trainer.with_run() as run:
+        assert all(torch.isfinite(p).all() for p in run.G.parameters())
+    assert np.all(snap.metrics["step"] <= good_step)
+    trainer.step(3)  # and it can go on
+    assert trainer.wait_idle() and trainer.snapshot().step == good_step + 3
+
+
+def test_limits_finish_the_run(tiny_points):
+    config, knobs = tiny_points
+    t = Trainer(config=config, knobs=knobs, max_steps=30, threads=1)
+    t.start()
+    assert wait_for(lambda: t.snapshot().status == "finished")
+    assert t.snapshot().step == 30
+    t.close()
+
+
+def test_same_seed_same_run(tiny_points):
+    config, knobs = tiny_points
+    losses = []
+    for _ in range(2):
+        t = Trainer(config=config, knobs=knobs, threads=1)
+        t.step(30)
+        assert t.wait_idle()
+        losses.append(t.snapshot().metrics["loss_d"])
+        t.close()
+    np.testing.assert_array_equal(losses[0], losses[1])
+
+
+def test_reset_rebuilds_paused_at_step_zero(trainer, tiny_points):
+    trainer.step(5)
+    trainer.wait_idle()
+    trainer.reset(config=tiny_points[0].with_changes(data="grid25"))
+    snap = trainer.snapshot()
+    assert snap.step == 0 and snap.status == "ready" and snap.spec.name == "grid25"
+    with pytest.raises(ConfigError):
+        trainer.reset(config=tiny_points[0].with_changes(data="points", points_path="/nonexistent.csv"))
+    assert trainer.snapshot().spec.name == "grid25"  # a failed reset leaves the run as it was
+
+
+def test_generator_copy_is_independent(trainer):
+    G, config, spec = trainer.generator_copy()
+    trainer.step(5)
+    trainer.wait_idle()
+    with trainer.with_run() as run:
+        assert any(not torch.equal(a, b) for a, b in zip(G.parameters(), run.sampler().parameters()))
+    assert not G.training
+
+
+def test_history_is_bounded():
+    from ganengine.history import FrameHistory, MetricHistory
+    h = MetricHistory(columns=("step", "v"), capacity=64)
+    for i in range(100_000):
+        h.append(np.array([i, i % 7]))
+    cols = h.columns_dict()
+    assert len(h) <= 64
+    assert cols["step"][-1] == 99_999 and np.all(np.diff(cols["step"]) > 0)
+    assert cols["v"].mean() == pytest.approx(3.0, abs=0.2)  # merging keeps the average
+    f = FrameHistory(capacity=8)
+    for i in range(1000):
+        f.append(i, np.zeros((2, 2, 3), np.uint8))
+    steps, _ = f.copy()
+    assert len(steps) <= 8 and steps[0] == 0 and steps[-1] == 999
