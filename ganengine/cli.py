@@ -128,29 +128,38 @@ def cmd_train(args) -> int:
 
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1))
-    trainer.start()
-    written, last_print = set(), 0.0
+    written = set()
 
     def write_grid(step, frame):
         if step not in written:
             written.add(step)
             write_atomic(out / f"grid_{step:07d}.png", png_bytes(frame))
 
-    try:
+    def report():
+        """Progress lines and grids from a helper thread, while training runs on the main thread."""
+        last_print = 0.0
         while True:
-            idle = trainer.wait_idle(timeout=0.2)
+            finished = stop_reporting.wait(0.25)
             snap = trainer.snapshot()
+            if interrupted and snap.status == "running":
+                trainer.pause()
             if snap.visuals.get("grid") is not None:
                 write_grid(snap.visuals["step"], snap.visuals["grid"])
-            done = idle or interrupted
-            if time.monotonic() - last_print > 2.0 or done:
+            if snap.step and (time.monotonic() - last_print > 2.0 or finished):
                 last_print = time.monotonic()
                 say(_progress_line(snap, args.steps, seconds))
-            if done:
-                break
+            if finished:
+                return
+
+    stop_reporting = threading.Event()
+    reporter = threading.Thread(target=report, name="cli-progress", daemon=True)
+    reporter.start()
+    try:
+        trainer.run_foreground()
     finally:
         signal.signal(signal.SIGINT, previous)
-        trainer.stop()
+        stop_reporting.set()
+        reporter.join(5)
         with lock:
             metrics_file.close()
     snap = trainer.snapshot()

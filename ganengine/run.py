@@ -2,9 +2,10 @@
 
 One iteration is ``d_steps`` discriminator updates, then one generator update (Goodfellow et al. 2014, Algorithm 1,
 with k = d_steps). Each D update draws a fresh real batch x and noise z and minimises the loss's d(D(x), D(G(z)))
-(+ penalties); the G update draws fresh z and minimises g(D(G(z))) with D frozen. The reported numbers follow the
-PyTorch DCGAN example: D(x) and D(G(z)) "before" are D's mean output on the real and fake batches of the D update,
-D(G(z)) "after" is D's mean output on the G update's fakes, after D has moved.
+(+ penalties); the G update then minimises g(D(G(z))) with D frozen, on the fakes of the last D update (as the
+PyTorch DCGAN example does: one G forward per iteration; a G-only step draws fresh noise). The reported numbers
+follow that example too: D(x) and D(G(z)) "before" are D's mean output on the real and fake batches of the D
+update, D(G(z)) "after" is D's mean output on the same fakes after D has moved.
 
 Not thread-safe: exactly one thread (the Trainer's worker, or the caller) drives a GANRun. Scalars stay on the
 device until ``gather``, so the hot path never waits on the GPU.
@@ -92,6 +93,7 @@ class GANRun:
         self._pending_steps: list = []
         self._recent_logits: deque = deque(maxlen=N_HIST_BATCHES)
         self._nan = torch.tensor(float("nan"), device=self.device)
+        self._fake_for_g = None
         self._good_state: Optional[dict] = None
         self._good_step = -1
         self._apply_lr_schedule()
@@ -119,12 +121,15 @@ class GANRun:
         return torch.randint(self.spec.num_classes, (n,), device=self.device, generator=self.noise_gen)
 
     # ---- training ----------------------------------------------------------------------------------------------
-    def _d_update(self):
+    def _d_update(self, keep_fake: bool = False):
+        """keep_fake: G's forward keeps its graph and the fakes are kept for the G update that follows."""
         k, pair = self.knobs, LOSSES[self.knobs.loss]
         real, y = self.source.sample(k.batch_size)
         y = y if self.conditional else None
-        with torch.no_grad():
+        with torch.set_grad_enabled(keep_fake):
             fake = self.G(self.noise(len(real)), y)  # fakes carry the real batch's labels (cGAN)
+        self._fake_for_g = (fake, y) if keep_fake else None
+        fake = fake.detach()
         if k.r1_weight > 0:
             real.requires_grad_(True)
         l_r, l_f = self.D(real, y), self.D(fake, y)
@@ -144,10 +149,15 @@ class GANRun:
 
     def _g_update(self):
         k, pair = self.knobs, LOSSES[self.knobs.loss]
-        y = self._fake_labels(k.batch_size)
+        if self._fake_for_g is not None:
+            fake, y = self._fake_for_g
+            self._fake_for_g = None
+        else:
+            y = self._fake_labels(k.batch_size)
+            fake = self.G(self.noise(k.batch_size), y)
         self.D.requires_grad_(False)  # G's loss needs no gradient for D's weights
         try:
-            l_f = self.D(self.G(self.noise(k.batch_size), y), y)
+            l_f = self.D(fake, y)
             loss = pair.g(l_f)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
@@ -165,8 +175,9 @@ class GANRun:
         nan = self._nan
         loss_d = d_real = d_fake = gn_d = loss_g = d_fake_after = gn_g = nan
         if kind in ("both", "d"):
-            for _ in range(self.knobs.d_steps if kind == "both" else 1):
-                loss_d, d_real, d_fake, gn_d = self._d_update()
+            n = self.knobs.d_steps if kind == "both" else 1
+            for i in range(n):
+                loss_d, d_real, d_fake, gn_d = self._d_update(keep_fake=kind == "both" and i == n - 1)
         if kind in ("both", "g"):
             loss_g, d_fake_after, gn_g = self._g_update()
         self._pending.append(torch.stack([loss_d, loss_g, d_real, d_fake, d_fake_after, gn_g, gn_d]).float())
@@ -227,15 +238,20 @@ class GANRun:
 
     # ---- EMA of G --------------------------------------------------------------------------------------------
     def _new_ema(self):
+        self._ema_updates = 0
         ema = copy.deepcopy(self.G).eval()
         ema.requires_grad_(False)
         return ema
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        """theta_ema <- decay * theta_ema + (1 - decay) * theta; buffers (BN statistics) are copied."""
+        """theta_ema <- d * theta_ema + (1 - d) * theta, with the warm-up d = min(decay, (1 + t) / (10 + t)) over the
+        t updates since EMA was switched on (as TensorFlow's ExponentialMovingAverage with num_updates), so a short
+        run's average is not dominated by its first, random weights. Buffers (BN statistics) are copied."""
+        t = self._ema_updates = self._ema_updates + 1
+        decay = min(self.knobs.ema_decay, (1.0 + t) / (10.0 + t))
         ema_p, p = list(self.G_ema.parameters()), list(self.G.parameters())
-        torch._foreach_lerp_(ema_p, p, 1.0 - self.knobs.ema_decay)
+        torch._foreach_lerp_(ema_p, p, 1.0 - decay)
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
             b_ema.copy_(b)
 
