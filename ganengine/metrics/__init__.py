@@ -1,0 +1,1 @@
+"""Quality metrics: mixtures (modes, % high quality, reverse KL), digits (classifier), Frechet distance, PRDC."""

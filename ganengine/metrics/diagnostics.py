@@ -1,0 +1,130 @@
+"""Plain-language diagnostics from a run's metric traces: each names its evidence and suggests one change.
+
+Rules (window = the most recent WINDOW_FRACTION of the run, at least MIN_ROWS rows):
+- diverged      a rollback event exists: a loss or a weight became NaN/inf.
+- D is winning  mean D(x) > 0.85 and mean D(G(z)) (after D's update) < 0.15 over the window, and G's gradient is
+                vanishing (window median below 5% of its earlier peak) or the loss is the saturating minimax one.
+                Goodfellow et al. 2014, section 3: "Early in learning, when G is poor, D can reject samples with
+                high confidence ... log(1 - D(G(z))) saturates."
+- mode collapse mixtures: fewer modes than the mixture has, or reverse KL > 0.3; digits: fewer than 10 classes
+                hold 1% of the samples, or KL to uniform > 0.3.
+- oscillation   D(G(z)) swings: over the window its smoothed curve crosses its mean at least 6 times with a
+                peak-to-peak amplitude above 0.3 (a limit cycle instead of convergence; Mescheder et al. 2018).
+Thresholds were set on recorded traces of the presets (tests/data/traces): quiet on the converging presets,
+firing on the failing ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WINDOW_FRACTION = 0.25
+MIN_ROWS = 60
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    kind: str        # "diverged", "d_wins", "mode_collapse", "oscillation"
+    icon: str
+    title: str
+    evidence: str
+    suggestion: str
+
+
+def _window(values: np.ndarray) -> np.ndarray:
+    n = len(values)
+    size = max(MIN_ROWS, int(n * WINDOW_FRACTION))
+    return values[-size:]
+
+
+def _finite(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return v[np.isfinite(v)]
+
+
+def check_divergence(events) -> list:
+    rollbacks = [e for e in events if e.kind == "rollback"]
+    if not rollbacks:
+        return []
+    e = rollbacks[-1]
+    return [Diagnosis("diverged", "💥", "Training diverged", f"{e.text}.",
+                      "lower both learning rates (for example by 3x), add R1 (weight 1-10), or switch to the "
+                      "non-saturating or hinge loss; then resume")]
+
+
+def check_d_wins(metrics: dict, loss: str) -> list:
+    steps = metrics.get("step", np.zeros(0))
+    if len(steps) < MIN_ROWS:
+        return []
+    real, fake = _finite(_window(metrics["d_real"])), _finite(_window(metrics["d_fake_after"]))
+    if not len(real) or not len(fake):
+        return []
+    d_real, d_fake = float(real.mean()), float(fake.mean())
+    if not (d_real > 0.85 and d_fake < 0.15):
+        return []
+    g = np.asarray(metrics["grad_norm_g"], dtype=np.float64)
+    recent = _finite(_window(g))
+    earlier = _finite(g[: max(len(g) - len(recent), 1)])
+    vanishing = len(recent) and len(earlier) and float(np.median(recent)) < 0.05 * float(earlier.max())
+    if not (vanishing or loss == "minimax"):
+        return []
+    grad_text = (f"; |grad G| fell from {float(earlier.max()):.3g} to {float(np.median(recent)):.3g}"
+                 if vanishing else "")
+    fix = ("switch to the non-saturating loss (ns), whose G gradient does not vanish; " if loss == "minimax" else "")
+    return [Diagnosis("d_wins", "🛡", "D is winning: G's gradients vanish",
+                      f"D(x) = {d_real:.2f} and D(G(z)) = {d_fake:.2f} over the last {len(real)} points{grad_text}.",
+                      fix + "lower D's learning rate or D steps per G step, or add one-sided label smoothing (0.1)")]
+
+
+def check_mode_collapse(quality: list) -> list:
+    if not quality:
+        return []
+    q = quality[-1]
+    if q.get("kind") == "mixture":
+        k, modes, rkl = q["num_modes"], q["modes"], q["reverse_kl"]
+        best = max(h["modes"] for h in quality)
+        if modes < k or rkl > 0.3:
+            lost = f" (it had {best} earlier)" if best > modes else ""
+            return [Diagnosis("mode_collapse", "🎯", "Mode collapse",
+                              f"{modes} of {k} modes captured{lost}; reverse KL {rkl:.2f} (0 = every mode equally).",
+                              "raise the batch size, add R1 (0.1-1) or lower G's learning rate; EMA of G helps too")]
+        return []
+    if q.get("kind") == "digits":
+        hist = np.asarray(q["class_histogram"])
+        if q["classes"] < 10 or q["kl_uniform"] > 0.3:
+            missing = [str(i) for i, h in enumerate(hist) if h < 0.01]
+            top = int(hist.argmax())
+            miss = f"; missing: {', '.join(missing)}" if missing else ""
+            return [Diagnosis("mode_collapse", "🎯", "Mode collapse",
+                              f"{q['classes']} of 10 digit classes appear{miss}; digit {top} takes "
+                              f"{100 * hist[top]:.0f}% of the samples (KL to uniform {q['kl_uniform']:.2f}).",
+                              "use the non-saturating loss, a larger batch, or a DCGAN instead of the MLP; "
+                              "lower G's learning rate")]
+    return []
+
+
+def check_oscillation(metrics: dict) -> list:
+    steps = metrics.get("step", np.zeros(0))
+    if len(steps) < 2 * MIN_ROWS:
+        return []
+    fake = _finite(_window(metrics["d_fake_before"]))
+    if len(fake) < MIN_ROWS:
+        return []
+    kernel = max(3, len(fake) // 30)
+    smooth = np.convolve(fake, np.ones(kernel) / kernel, mode="valid")
+    centred = smooth - smooth.mean()
+    crossings = int(np.sum(np.signbit(centred[1:]) != np.signbit(centred[:-1])))
+    amplitude = float(np.percentile(smooth, 95) - np.percentile(smooth, 5))
+    if crossings >= 6 and amplitude > 0.3:
+        return [Diagnosis("oscillation", "〰", "The players oscillate",
+                          f"D(G(z)) swings between {np.percentile(smooth, 5):.2f} and {np.percentile(smooth, 95):.2f}, "
+                          f"crossing its mean {crossings} times in the last {len(fake)} points.",
+                          "lower both learning rates, add R1 (a gradient penalty damps the cycle), or use EMA of G")]
+    return []
+
+
+def diagnose(metrics: dict, quality: list, events, loss: str) -> list:
+    """Every diagnosis that fires, most severe first."""
+    return (check_divergence(events) + check_d_wins(metrics, loss) + check_mode_collapse(quality)
+            + check_oscillation(metrics))
