@@ -394,7 +394,9 @@ class Trainer:
                     run.train_iteration(kind)
                     step = run.step
                     manual = kind != "both" or shown
-                    gather = manual or step % run.config.log_every == 0 or step % run.config.sample_every == 0
+                    first = step == 1  # show a fresh run at once, not after its first log interval
+                    shown = shown or first
+                    gather = manual or first or step % run.config.log_every == 0 or step % run.config.sample_every == 0
                     if gather:
                         now = clock()
                         rows = run.gather(max(now - last_gather - idle, 0.0))

@@ -133,3 +133,42 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tiny_points, tmp_pat
         save_checkpoint(run, path)
     assert path.read_bytes() == before
     assert [p.name for p in Path(tmp_path).iterdir()] == ["ck.pt"]  # no temp file left behind
+
+
+WRITER = """
+import sys, time
+sys.path.insert(0, {root!r})
+import torch
+from ganengine.config import Knobs, RunConfig
+from ganengine.run import GANRun
+from ganengine.checkpoint import save_checkpoint
+run = GANRun(config=RunConfig(data="mnist", model="dcgan", width=32, latent_dim=64, device="cpu"), knobs=Knobs())
+print("ready", flush=True)
+while True:
+    run.step += 1
+    save_checkpoint(run, {path!r})
+"""
+
+
+def test_killing_a_writer_leaves_a_valid_checkpoint(tmp_path):
+    """SIGKILL a process that rewrites a checkpoint in a loop, many times: the file is always complete."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[1])
+    path = tmp_path / "ck.pt"
+    seen_steps = set()
+    for attempt in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=root, path=str(path))],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.3 + 0.23 * attempt)  # kill at a different point of a write each time
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        ckpt = read_checkpoint(path)  # never truncated: the rename is atomic
+        seen_steps.add(int(ckpt["step"]))
+    assert len(seen_steps) >= 2  # the writer did replace the file between kills
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ck.pt"]
+    assert all(name.startswith(".ck.pt.") for name in leftovers)  # at most unfinished temp files, never the target

@@ -7,7 +7,8 @@ Rules (window = the most recent WINDOW_FRACTION of the run, at least MIN_ROWS ro
                 Goodfellow et al. 2014, section 3: "Early in learning, when G is poor, D can reject samples with
                 high confidence ... log(1 - D(G(z))) saturates."
 - mode collapse mixtures: fewer modes than the mixture has, or reverse KL > 0.3; digits: fewer than 10 classes
-                hold 1% of the samples, or KL to uniform > 0.3.
+                hold 1% of the samples, or KL to uniform > 0.3; in each of the last two measurements, once the run
+                is past MIN_COLLAPSE_STEPS (early samples are blobs that any classifier sorts unevenly).
 - oscillation   D(G(z)) swings: over the window its smoothed curve crosses its mean at least 6 times with a
                 peak-to-peak amplitude above 0.3 (a limit cycle instead of convergence; Mescheder et al. 2018).
 Thresholds were set on recorded traces of the presets (tests/data/traces): quiet on the converging presets,
@@ -21,12 +22,12 @@ import numpy as np
 
 WINDOW_FRACTION = 0.25
 MIN_ROWS = 60
+MIN_COLLAPSE_STEPS = 1000
 
 
 @dataclass(frozen=True)
 class Diagnosis:
     kind: str        # "diverged", "d_wins", "mode_collapse", "oscillation"
-    icon: str
     title: str
     evidence: str
     suggestion: str
@@ -48,7 +49,7 @@ def check_divergence(events) -> list:
     if not rollbacks:
         return []
     e = rollbacks[-1]
-    return [Diagnosis("diverged", "💥", "Training diverged", f"{e.text}.",
+    return [Diagnosis("diverged", "Training diverged", f"{e.text}.",
                       "lower both learning rates (for example by 3x), add R1 (weight 1-10), or switch to the "
                       "non-saturating or hinge loss; then resume")]
 
@@ -72,36 +73,39 @@ def check_d_wins(metrics: dict, loss: str) -> list:
     grad_text = (f"; |grad G| fell from {float(earlier.max()):.3g} to {float(np.median(recent)):.3g}"
                  if vanishing else "")
     fix = ("switch to the non-saturating loss (ns), whose G gradient does not vanish; " if loss == "minimax" else "")
-    return [Diagnosis("d_wins", "🛡", "D is winning: G's gradients vanish",
+    return [Diagnosis("d_wins", "D is winning: G's gradients vanish",
                       f"D(x) = {d_real:.2f} and D(G(z)) = {d_fake:.2f} over the last {len(real)} points{grad_text}.",
                       fix + "lower D's learning rate or D steps per G step, or add one-sided label smoothing (0.1)")]
 
 
+def _collapsed(q: dict) -> bool:
+    if q.get("kind") == "mixture":
+        return q["modes"] < q["num_modes"] or q["reverse_kl"] > 0.3
+    if q.get("kind") == "digits":
+        return q["classes"] < 10 or q["kl_uniform"] > 0.3
+    return False
+
+
 def check_mode_collapse(quality: list) -> list:
-    if not quality:
+    if len(quality) < 2 or quality[-1]["step"] < MIN_COLLAPSE_STEPS or not all(_collapsed(q) for q in quality[-2:]):
         return []
     q = quality[-1]
     if q.get("kind") == "mixture":
         k, modes, rkl = q["num_modes"], q["modes"], q["reverse_kl"]
         best = max(h["modes"] for h in quality)
-        if modes < k or rkl > 0.3:
-            lost = f" (it had {best} earlier)" if best > modes else ""
-            return [Diagnosis("mode_collapse", "🎯", "Mode collapse",
-                              f"{modes} of {k} modes captured{lost}; reverse KL {rkl:.2f} (0 = every mode equally).",
-                              "raise the batch size, add R1 (0.1-1) or lower G's learning rate; EMA of G helps too")]
-        return []
-    if q.get("kind") == "digits":
-        hist = np.asarray(q["class_histogram"])
-        if q["classes"] < 10 or q["kl_uniform"] > 0.3:
-            missing = [str(i) for i, h in enumerate(hist) if h < 0.01]
-            top = int(hist.argmax())
-            miss = f"; missing: {', '.join(missing)}" if missing else ""
-            return [Diagnosis("mode_collapse", "🎯", "Mode collapse",
-                              f"{q['classes']} of 10 digit classes appear{miss}; digit {top} takes "
-                              f"{100 * hist[top]:.0f}% of the samples (KL to uniform {q['kl_uniform']:.2f}).",
-                              "use the non-saturating loss, a larger batch, or a DCGAN instead of the MLP; "
-                              "lower G's learning rate")]
-    return []
+        lost = f" (it had {best} earlier)" if best > modes else ""
+        return [Diagnosis("mode_collapse", "Mode collapse",
+                          f"{modes} of {k} modes captured{lost}; reverse KL {rkl:.2f} (0 = every mode equally).",
+                          "raise the batch size, add R1 (0.1-1) or lower G's learning rate; EMA of G helps too")]
+    hist = np.asarray(q["class_histogram"])
+    missing = [str(i) for i, h in enumerate(hist) if h < 0.01]
+    top = int(hist.argmax())
+    miss = f"; missing: {', '.join(missing)}" if missing else ""
+    return [Diagnosis("mode_collapse", "Mode collapse",
+                      f"{q['classes']} of 10 digit classes appear{miss}; digit {top} takes {100 * hist[top]:.0f}% of "
+                      f"the samples (KL to uniform {q['kl_uniform']:.2f}).",
+                      "use the non-saturating loss, a larger batch, or a DCGAN instead of the MLP; "
+                      "lower G's learning rate")]
 
 
 def check_oscillation(metrics: dict) -> list:
@@ -117,7 +121,7 @@ def check_oscillation(metrics: dict) -> list:
     crossings = int(np.sum(np.signbit(centred[1:]) != np.signbit(centred[:-1])))
     amplitude = float(np.percentile(smooth, 95) - np.percentile(smooth, 5))
     if crossings >= 6 and amplitude > 0.3:
-        return [Diagnosis("oscillation", "〰", "The players oscillate",
+        return [Diagnosis("oscillation", "The players oscillate",
                           f"D(G(z)) swings between {np.percentile(smooth, 5):.2f} and {np.percentile(smooth, 95):.2f}, "
                           f"crossing its mean {crossings} times in the last {len(fake)} points.",
                           "lower both learning rates, add R1 (a gradient penalty damps the cycle), or use EMA of G")]

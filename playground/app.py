@@ -1,0 +1,133 @@
+"""Build the Gradio Blocks of the playground: the tabs, the named API endpoints, and per-visitor cleanup.
+
+Named API (for gradio_client; each Client is one visitor with its own trainer):
+  start(preset="")        -> status JSON       build the visitor's trainer (with a preset if given) and train
+  pause()                 -> status JSON
+  status()                -> status JSON       step, status, latest metrics, knobs, latest quality, recent events
+  set_knobs(changes)      -> JSON              changes: a JSON object, e.g. {"lr_g": 0.001, "loss": "hinge"}
+  step(kind="both", n=1)  -> status JSON       kind: both, d or g
+  generate(seed, source, offsets, label) -> image   (defined in explore_tab)
+  server_stats()          -> JSON              counts only: sessions, trainers, running, the cap, threads
+"""
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+
+from playground import texts
+from playground.explore_service import ExploreService
+from playground.explore_tab import build_explore_tab
+from playground.live_plot import PLOTLY_JS, plotly_head
+from playground.sessions import SessionRegistry
+from playground.settings import Settings, load_settings
+from playground.train_service import TrainService
+from playground.train_tab import build_train_tab
+from playground.ui_common import session_id
+
+CSS = """
+.gp-pixelated { image-rendering: pixelated; width: 100%; max-width: 420px; border-radius: 6px; }
+.gp-figure { margin: 0; } .gp-figure figcaption { font-size: 0.85em; color: var(--body-text-color-subdued); }
+.gp-empty { min-height: 120px; display: flex; align-items: center; justify-content: center;
+            color: var(--body-text-color-subdued); border: 1px dashed var(--border-color-primary); border-radius: 6px; }
+#gp-counter p { font-size: 1.15em; margin: 0.2em 0; }
+.gp-live-plot { width: 100%; }
+#gp-explore-image img, #gp-class-strip img { image-rendering: pixelated; }
+"""
+
+
+class Playground:
+    """The app's shared objects: settings, the session registry and the two services."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or load_settings()
+        self.registry = SessionRegistry(max_trainers=self.settings.max_trainers,
+                                        lease_seconds=self.settings.lease_seconds,
+                                        idle_seconds=self.settings.idle_seconds)
+        self.train = TrainService(registry=self.registry, settings=self.settings)
+        self.explore = ExploreService(registry=self.registry, settings=self.settings)
+
+
+def build_demo(playground: Playground) -> gr.Blocks:
+    service = playground.train
+    with gr.Blocks(title="GAN Playground", delete_cache=(600, 900)) as demo:
+        gr.Markdown(texts.INTRO, elem_id="gp-intro")
+        with gr.Tabs():
+            build_train_tab(service)
+            explore = build_explore_tab(playground.explore)
+            with gr.Tab("About", id="about"):
+                gr.Markdown(texts.ABOUT)
+                limits = playground.settings
+                gr.Markdown(f"**This server's limits:** {limits.max_trainers} trainings at once; "
+                            f"{'no time limit' if not limits.run_seconds else f'{limits.run_seconds:g} s of training per run'}; "
+                            f"uploads up to {limits.max_upload_mb} MiB; a hidden tab pauses its run after "
+                            f"{limits.lease_seconds:g} s and a closed one is freed within {limits.idle_seconds:g} s.")
+
+        # ---- named API endpoints --------------------------------------------------------------------------
+        def api_start(preset: str = "", request: gr.Request = None) -> str:
+            """Build this client's trainer (with a preset, if given) and start training. Returns the status JSON."""
+            sid = session_id(request)
+            if preset:
+                try:
+                    setup = service.preset_setup(preset)
+                except Exception as err:
+                    return json.dumps({"ok": False, "error": str(err)})
+                message = service.apply_setup(sid, setup)
+                if message.startswith("⚠"):
+                    return json.dumps({"ok": False, "error": message})
+            message = service.start(sid)
+            return json.dumps({**service.status(sid), "ok": not message.startswith(("⚠", "⏳")), "message": message})
+
+        def api_pause(request: gr.Request = None) -> str:
+            """Pause this client's training. Returns the status JSON."""
+            sid = session_id(request)
+            service.pause(sid)
+            return json.dumps(service.status(sid))
+
+        def api_status(request: gr.Request = None) -> str:
+            """This client's step, status, latest metrics, knobs and quality, as JSON. Also renews its lease."""
+            return json.dumps(service.status(session_id(request)))
+
+        def api_set_knobs(changes: str = "{}", request: gr.Request = None) -> str:
+            """Change live settings: a JSON object such as {"lr_g": 0.001, "loss": "hinge", "batch_size": 128}."""
+            try:
+                parsed = json.loads(changes or "{}")
+                if not isinstance(parsed, dict):
+                    raise ValueError("changes must be a JSON object")
+            except ValueError as err:
+                return json.dumps({"ok": False, "error": f"bad JSON: {err}"})
+            return json.dumps(service.set_knobs(session_id(request), parsed))
+
+        def api_step(kind: str = "both", n: int = 1, request: gr.Request = None) -> str:
+            """Take n steps of a kind (both, d, g) while paused. Returns the status JSON."""
+            sid = session_id(request)
+            message = service.step(sid, kind if kind in ("both", "d", "g") else "both", n)
+            return json.dumps({**service.status(sid), "message": message})
+
+        def api_server_stats() -> str:
+            """Counts only (no visitor's data): sessions, trainers, running trainers, the cap, threads."""
+            import threading
+            return json.dumps({**playground.registry.stats(), "threads": threading.active_count()})
+
+        for fn, name in ((api_start, "start"), (api_pause, "pause"), (api_status, "status"),
+                         (api_set_knobs, "set_knobs"), (api_step, "step"), (api_server_stats, "server_stats")):
+            gr.api(fn, api_name=name, concurrency_limit=8, concurrency_id="api")
+
+        def on_unload(request: gr.Request):
+            sid = getattr(request, "session_hash", None)
+            if sid:
+                playground.registry.drop(sid)
+
+        demo.unload(on_unload)
+        demo.load(*explore["render"]).then(*explore["interp"])
+    return demo
+
+
+def launch_kwargs(playground: Playground) -> dict:
+    """Arguments for demo.launch() that the app needs wherever it runs."""
+    from pathlib import Path
+    save_dir = Path(playground.settings.save_dir).resolve()
+    save_dir.mkdir(parents=True, exist_ok=True)
+    return {"head": plotly_head(), "css": CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
+            "max_file_size": f"{playground.settings.max_upload_mb}mb", "show_error": False, "ssr_mode": False,
+            "state_session_capacity": 2000, "run_history": False, "theme": gr.themes.Soft(primary_hue="purple")}

@@ -1,0 +1,270 @@
+"""Plotly figures as plain JSON-able dicts, built from a trainer Snapshot. Pure functions: no Gradio, no torch.
+
+Colours are GAN Lab's: real green, fake/generator purple, discriminator blue, gradients magenta. Every curve is
+downsampled to at most MAX_POINTS points (bin means), so a tick stays small however long the run is, and every
+setting change is drawn as a dotted vertical marker with its text on hover.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+REAL = "rgb(0,136,55)"
+FAKE = "rgb(163,62,189)"
+DISC = "rgb(68,124,228)"
+GRAD = "rgb(196,20,219)"
+GREY = "rgb(150,150,150)"
+MAX_POINTS = 400
+MAX_EVENTS = 30
+FONT = {"family": "Inter, system-ui, sans-serif", "size": 12}
+
+
+def _bin_mean(x: np.ndarray, y: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Downsample (x, y) to at most n points by averaging consecutive bins (NaN-aware)."""
+    if len(x) <= n:
+        return x, y
+    edges = np.linspace(0, len(x), n + 1).astype(int)
+    xs = np.array([x[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN bin (D-only steps) is a gap, not an error
+        ys = np.array([np.nanmean(y[a:b]) for a, b in zip(edges[:-1], edges[1:])])
+    return xs, ys
+
+
+def smooth(y: np.ndarray, weight: float = 0.9) -> np.ndarray:
+    """TensorBoard's exponential smoothing, debiased, skipping NaNs."""
+    out = np.empty_like(y, dtype=np.float64)
+    acc, norm = 0.0, 0.0
+    for i, v in enumerate(y):
+        if np.isfinite(v):
+            acc = weight * acc + (1 - weight) * v
+            norm = weight * norm + (1 - weight)
+        out[i] = acc / norm if norm > 0 else np.nan
+    return out
+
+
+def _clean(values) -> list:
+    """Floats for JSON: NaN and inf become None (gaps in the line); 4 significant digits keep ticks small."""
+    return [None if not math.isfinite(v) else float(f"{v:.4g}") for v in np.asarray(values, dtype=np.float64)]
+
+
+def _layout(title: str, *, ytitle: str = "", ylog: bool = False, yrange=None, height: int = 260, xtitle="step"):
+    """Title on the first line of the top margin, the legend on the second: they never overlap."""
+    layout = {
+        "title": {"text": title, "font": {"size": 14}, "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top"},
+        "height": height, "margin": {"l": 52, "r": 14, "t": 58, "b": 38}, "font": FONT,
+        "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", "uirevision": "keep",
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left", "font": {"size": 11}},
+        "xaxis": {"title": {"text": xtitle}, "gridcolor": "rgba(128,128,128,0.2)", "zeroline": False},
+        "yaxis": {"title": {"text": ytitle}, "gridcolor": "rgba(128,128,128,0.2)", "zeroline": False},
+        "hovermode": "x unified",
+    }
+    if ylog:
+        layout["yaxis"]["type"] = "log"
+    if yrange is not None:
+        layout["yaxis"]["range"] = list(yrange)
+    return layout
+
+
+def _line(x, y, name, colour, *, width=2.0, dash=None, opacity=1.0, show=True):
+    line = {"color": colour, "width": width}
+    if dash:
+        line["dash"] = dash
+    return {"type": "scattergl" if len(x) > 2000 else "scatter", "mode": "lines", "x": _clean(x), "y": _clean(y),
+            "name": name, "line": line, "opacity": opacity, "showlegend": show, "hovertemplate": "%{y:.3g}"}
+
+
+def _event_markers(events, layout: dict, x_max: float) -> None:
+    """Dotted vertical lines at setting changes, labelled on hover (an invisible marker carries the text)."""
+    shapes, xs, texts = [], [], []
+    for e in list(events)[-MAX_EVENTS:]:
+        if e.step > x_max + 1:
+            continue
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": e.step, "x1": e.step, "y0": 0, "y1": 1,
+                       "line": {"color": "rgba(120,120,120,0.55)", "width": 1, "dash": "dot"}})
+        xs.append(e.step)
+        texts.append(e.text)
+    layout["shapes"] = layout.get("shapes", []) + shapes
+    if xs:
+        layout.setdefault("_event_trace", {"type": "scatter", "mode": "markers", "x": xs, "y": [1.0] * len(xs),
+                                           "yaxis": "y2", "text": texts, "name": "setting changed",
+                                           "marker": {"symbol": "triangle-down", "size": 9, "color": GREY},
+                                           "hovertemplate": "step %{x}: %{text}<extra></extra>", "showlegend": False})
+        layout["yaxis2"] = {"overlaying": "y", "range": [0, 1.05], "visible": False, "fixedrange": True}
+
+
+def _finish(data: list, layout: dict) -> dict:
+    extra = layout.pop("_event_trace", None)
+    if extra:
+        data = data + [extra]
+    return {"data": data, "layout": layout}
+
+
+def _series(metrics: dict, key: str):
+    x = metrics.get("step", np.zeros(0))
+    return _bin_mean(x, metrics.get(key, np.zeros(0)))
+
+
+def empty_figure(title: str, message: str, height: int = 260) -> dict:
+    layout = _layout(title, height=height)
+    layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
+    layout["annotations"] = [{"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5,
+                              "y": 0.5, "font": {"size": 13, "color": GREY}}]
+    return {"data": [], "layout": layout}
+
+
+def loss_figure(metrics: dict, events) -> dict:
+    if not len(metrics.get("step", [])):
+        return empty_figure("Losses", "Press Start or Step: the D and G losses appear here.")
+    data = []
+    for key, name, colour in (("loss_d", "Loss D", DISC), ("loss_g", "Loss G", FAKE)):
+        x, y = _series(metrics, key)
+        data.append(_line(x, y, f"{name} (raw)", colour, width=1, opacity=0.3, show=False))
+        data.append(_line(x, smooth(y), name, colour))
+    layout = _layout("Losses (faint: raw, bold: smoothed)", ytitle="loss")
+    _event_markers(events, layout, float(metrics["step"][-1]))
+    return _finish(data, layout)
+
+
+def dprob_figure(metrics: dict, events) -> dict:
+    if not len(metrics.get("step", [])):
+        return empty_figure("D(x) and D(G(z))", "D's verdicts on real and fake samples appear here.")
+    x, real = _series(metrics, "d_real")
+    _, before = _series(metrics, "d_fake_before")
+    _, after = _series(metrics, "d_fake_after")
+    data = [_line(x, smooth(real, 0.8), "D(x): real", REAL), _line(x, smooth(before, 0.8), "D(G(z)) before D's update", FAKE),
+            _line(x, smooth(after, 0.8), "D(G(z)) after", FAKE, dash="dash", width=1.5)]
+    layout = _layout("D(x) and D(G(z)): both head for 0.5", ytitle="D's output", yrange=(0, 1))
+    layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
+                         "line": {"color": GREY, "width": 1.5, "dash": "dash"}}]
+    layout["annotations"] = [{"text": "equilibrium 0.5", "xref": "paper", "x": 0.01, "y": 0.5, "yanchor": "bottom",
+                              "showarrow": False, "font": {"size": 10, "color": GREY}, "xanchor": "left"}]
+    _event_markers(events, layout, float(metrics["step"][-1]))
+    return _finish(data, layout)
+
+
+def gradnorm_figure(metrics: dict, events) -> dict:
+    if not len(metrics.get("step", [])):
+        return empty_figure("Gradient norms", "How hard each player is being pushed appears here.")
+    data = []
+    for key, name, colour in (("grad_norm_d", "|grad D|", DISC), ("grad_norm_g", "|grad G|", FAKE)):
+        x, y = _series(metrics, key)
+        y = np.where(y > 0, y, np.nan)
+        data.append(_line(x, smooth(y, 0.8), name, colour))
+    layout = _layout("Gradient norms (log scale)", ytitle="norm", ylog=True)
+    layout["yaxis"]["exponentformat"] = "power"
+    layout["yaxis"]["dtick"] = "D2"  # label 1, 2, 5 in each decade only
+    _event_markers(events, layout, float(metrics["step"][-1]))
+    return _finish(data, layout)
+
+
+def dhist_figure(d_hist: dict, step: int | None = None) -> dict:
+    """Histograms of D's outputs on the latest real and fake batches: they meet at 0.5 at equilibrium."""
+    if not d_hist:
+        return empty_figure("D's outputs on real and fake samples", "Histograms appear after the first step.")
+    bins = np.linspace(0, 1, 26)
+    centres = (bins[:-1] + bins[1:]) / 2
+    data = []
+    for key, name, colour in (("real", "real x", REAL), ("fake", "fake G(z)", FAKE)):
+        counts, _ = np.histogram(np.clip(d_hist[key], 0, 1), bins=bins)
+        share = counts / max(counts.sum(), 1)
+        data.append({"type": "bar", "x": _clean(centres), "y": _clean(share), "name": name, "opacity": 0.6,
+                     "marker": {"color": colour}, "width": 0.04, "hovertemplate": "%{x:.2f}: %{y:.0%}"})
+    layout = _layout(f"D's verdicts, real vs fake{f' (step {step})' if step else ''}",
+                     xtitle="D(.) = probability 'real'", ytitle="share of samples")
+    layout["barmode"] = "overlay"
+    layout["xaxis"]["range"] = [0, 1]
+    layout["hovermode"] = "closest"
+    layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": 0.5, "x1": 0.5, "y0": 0, "y1": 1,
+                         "line": {"color": GREY, "width": 1.5, "dash": "dash"}}]
+    return {"data": data, "layout": layout}
+
+
+# GAN Lab's heatmap: purple where D says "fake", green where it says "real", grey at 0.5 (equilibrium).
+FIELD_SCALE = [[0.0, "rgb(163,62,189)"], [0.5, "rgb(235,235,235)"], [1.0, "rgb(0,136,55)"]]
+
+
+def field_figure(field: dict, bounds: tuple, step: int | None = None, *, arrows: int = 200,
+                 height: int = 360) -> dict:
+    """The 2-D view: D's decision heatmap, real (green) and fake (purple) points, G's push on each fake (magenta)."""
+    if not field:
+        return empty_figure("Data space", "Real points, fakes and D's verdict appear after the first step.", height)
+    xmin, xmax, ymin, ymax = bounds
+    fake, real, push = field["fake"], field["real"], field["push"]
+    data = [{"type": "heatmap", "x": _clean(field["xs"]), "y": _clean(field["ys"]),
+             "z": np.round(field["heat"], 3).tolist(), "zmin": 0, "zmax": 1, "colorscale": FIELD_SCALE, "opacity": 0.55,
+             "showscale": True, "colorbar": {"title": {"text": "D(x)"}, "thickness": 10, "len": 0.8},
+             "hovertemplate": "D(%{x:.2f}, %{y:.2f}) = %{z:.2f}<extra></extra>", "name": "D(x)"}]
+    data.append({"type": "scattergl", "mode": "markers", "x": _clean(fake[:, 0]), "y": _clean(fake[:, 1]),
+                 "name": "fake", "marker": {"color": FAKE, "size": 6, "opacity": 0.7}, "hoverinfo": "skip"})
+    if real is not None:  # drawn over the fakes, smaller, so both show when G covers the data
+        data.append({"type": "scattergl", "mode": "markers", "x": _clean(real[:, 0]), "y": _clean(real[:, 1]),
+                     "name": "real", "marker": {"color": REAL, "size": 3}, "hoverinfo": "skip"})
+    n = min(arrows, len(fake))
+    if n:
+        norms = np.linalg.norm(push[:n], axis=1)
+        scale = 0.06 * max(xmax - xmin, ymax - ymin) / max(float(np.percentile(norms, 90)), 1e-12)
+        tips = fake[:n] + np.clip(push[:n] * scale, -(xmax - xmin), xmax - xmin)
+        xs = np.stack([fake[:n, 0], tips[:, 0], np.full(n, np.nan)], 1).ravel()
+        ys = np.stack([fake[:n, 1], tips[:, 1], np.full(n, np.nan)], 1).ravel()
+        data.append({"type": "scatter", "mode": "lines", "x": _clean(xs), "y": _clean(ys), "name": "G's push",
+                     "line": {"color": GRAD, "width": 1}, "hoverinfo": "skip"})
+    layout = _layout(f"Data space{f' (step {step})' if step else ''}", xtitle="x1", ytitle="x2", height=height)
+    layout["xaxis"]["range"], layout["yaxis"]["range"] = [xmin, xmax], [ymin, ymax]
+    layout["yaxis"]["scaleanchor"] = "x"
+    layout["hovermode"] = "closest"
+    return {"data": data, "layout": layout}
+
+
+def quality_figure(history: list, kind: str, reference: dict | None = None) -> dict:
+    """Quality over time: modes and % high quality (mixtures), or classes and FD (digits)."""
+    if not history:
+        return empty_figure("Quality", "Measured every few seconds while training runs.")
+    steps = [h["step"] for h in history]
+    if kind == "mixture":
+        k = history[-1].get("num_modes", 8)
+        data = [_line(steps, [h["modes"] for h in history], f"modes captured (of {k})", REAL),
+                {**_line(steps, [h["high_quality"] for h in history], "% high quality", FAKE), "yaxis": "y2"}]
+        layout = _layout("Modes captured and % high quality", ytitle="modes")
+        layout["yaxis"]["range"] = [0, k + 0.5]
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 100], "title": {"text": "% high quality"}}
+        for name, (modes, hq, _) in (reference or {}).items():
+            if name.startswith("PacGAN4") or name.startswith("GAN ("):
+                layout.setdefault("shapes", []).append(
+                    {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2", "y0": hq, "y1": hq,
+                     "line": {"color": GREY, "width": 1, "dash": "dot"}})
+                layout.setdefault("annotations", []).append(
+                    {"text": f"{name}: {hq}%", "xref": "paper", "x": 0.99, "xanchor": "right", "yref": "y2", "y": hq,
+                     "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": GREY}})
+        return {"data": data, "layout": layout}
+    if kind == "digits":
+        floor = history[-1].get("fd_floor")
+        data = [_line(steps, [h["fd"] for h in history], "FD (classifier features)", DISC),
+                {**_line(steps, [h["classes"] for h in history], "classes present", REAL), "yaxis": "y2"}]
+        layout = _layout("FD (classifier features) and classes present", ytitle="FD (lower is better)", ylog=True)
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 10.5], "title": {"text": "classes"}}
+        if floor:
+            layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": floor, "y1": floor,
+                                 "line": {"color": GREY, "width": 1, "dash": "dot"}}]
+            layout["annotations"] = [{"text": f"real-vs-real floor {floor:.1f}", "xref": "paper", "x": 0.01,
+                                      "xanchor": "left", "y": math.log10(floor), "yanchor": "bottom",
+                                      "showarrow": False, "font": {"size": 10, "color": GREY}}]
+        return {"data": data, "layout": layout}
+    return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
+
+
+def class_histogram_figure(hist: list | None, class_names=None) -> dict:
+    """The mode-collapse meter for digits: the share of generated samples the classifier puts in each class."""
+    if not hist:
+        return empty_figure("Generated digits by class", "Appears with the first quality measurement.", 220)
+    names = list(class_names or [str(i) for i in range(len(hist))])
+    data = [{"type": "bar", "x": names, "y": _clean(hist), "marker": {"color": FAKE},
+             "hovertemplate": "class %{x}: %{y:.1%}<extra></extra>", "name": "generated"}]
+    layout = _layout("Generated samples by class (balanced: ~10% each)", xtitle="class", ytitle="share", height=220)
+    layout["hovermode"] = "closest"
+    layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1 / len(hist), "y1": 1 / len(hist),
+                         "line": {"color": GREY, "width": 1, "dash": "dash"}}]
+    layout["xaxis"]["type"] = "category"
+    return {"data": data, "layout": layout}

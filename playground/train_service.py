@@ -1,0 +1,421 @@
+"""What the Train tab does, as plain methods keyed by a session id: no Gradio here, so it is unit-testable.
+
+Every method returns plain values (strings, dicts, JSON text, uint8 images) and turns every error a visitor can cause
+into a message: nothing raises into the UI. The Gradio wiring (playground/train_tab.py) only maps components to
+these arguments and results.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ganengine.config import ConfigError, Knobs, RunConfig
+from ganengine.data.images import DataUnavailable
+from ganengine.metrics.diagnostics import diagnose
+from ganengine.metrics.mixtures import PUBLISHED
+from ganengine.presets import PRESETS, get_preset
+from ganengine.render import gif_bytes, png_bytes
+from playground import figures
+from playground.live_plot import figure_json
+from playground.sessions import NoSlot, SessionRegistry
+from playground.settings import Settings
+
+POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
+              ("Two moons", "moons"), ("Your points (upload a CSV of x,y)", "points")]
+IMAGE_DATA = [("MNIST digits (5,000 bundled, offline)", "mnist"), ("Your images (upload a .zip)", "folder")]
+UPLOAD_SIZE = 32  # side of images from an uploaded zip: 32x32 trains at a useful speed on a 2-core CPU
+TORCHVISION_DATA = [("MNIST (60,000; torchvision)", "mnist-full", "MNIST"),
+                    ("Fashion-MNIST (torchvision)", "fashion-mnist", "FashionMNIST"),
+                    ("CIFAR-10 (torchvision)", "cifar10", "cifar-10-batches-py"),
+                    ("CelebA 64x64 (torchvision)", "celeba", "celeba/img_align_celeba")]
+MODEL_CHOICES = {"points": [("MLP", "mlp")],
+                 "image": [("DCGAN (conv)", "dcgan"), ("Conditional GAN (pick the digit)", "cgan"),
+                           ("MLP (the original 2014 GAN)", "mlp")]}
+LOSS_CHOICES = [("non-saturating (ns)", "ns"), ("minimax (the paper's)", "minimax"), ("least squares (lsgan)", "lsgan"),
+                ("hinge", "hinge"), ("Wasserstein + GP (wgan-gp)", "wgan-gp")]
+DEFAULT_PRESET = "dcgan-mnist"
+LIVE_KNOBS = ("lr_g", "lr_d", "d_steps", "loss", "batch_size", "label_smoothing", "r1_weight", "ema_decay",
+              "lr_decay_steps")
+QUALITY_EVERY = 5.0  # seconds of training between quality measurements
+
+
+@dataclass
+class Tick:
+    """One refresh of the live page; None fields did not change since the page's last tick."""
+    counter: str
+    status: str
+    losses: Optional[str] = None       # figure JSON
+    dprob: Optional[str] = None
+    gradnorm: Optional[str] = None
+    panel: Optional[str] = None        # D-output histograms (images) or the 2-D field
+    grid_html: Optional[str] = None
+    timeline_max: Optional[int] = None
+    quality: Optional[str] = None
+    classes: Optional[str] = None
+    diagnosis: Optional[str] = None
+    running: bool = False
+
+
+def data_uri(image: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def image_html(image: Optional[np.ndarray], caption: str = "", *, alt: str = "samples") -> str:
+    if image is None:
+        return f'<div class="gp-empty">{caption}</div>'
+    return (f'<figure class="gp-figure"><img class="gp-pixelated" alt="{alt}" src="{data_uri(image)}"/>'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+class TrainService:
+    def __init__(self, *, registry: SessionRegistry, settings: Settings):
+        self.registry, self.settings = registry, settings
+
+    # ---- choices ---------------------------------------------------------------------------------------------
+    def dataset_choices(self) -> list[tuple[str, str]]:
+        choices = list(POINT_DATA) + list(IMAGE_DATA)
+        for label, name, folder in TORCHVISION_DATA:
+            on_disk = (Path(self.settings.data_root) / folder).exists()
+            if on_disk or self.settings.allow_downloads:
+                choices.append((label if on_disk else f"{label}: downloads on first use", name))
+        return choices
+
+    @staticmethod
+    def model_choices(data: str) -> list[tuple[str, str]]:
+        return MODEL_CHOICES["points" if data in dict((v, k) for k, v in POINT_DATA) else "image"]
+
+    @staticmethod
+    def preset_choices() -> list[tuple[str, str]]:
+        return [(("⚠ " if p.fails_on_purpose else "") + p.title, p.name) for p in PRESETS.values()]
+
+    @staticmethod
+    def preset_watch(name: str) -> str:
+        try:
+            p = get_preset(name)
+        except ConfigError:
+            return ""
+        return f"**What to watch:** {p.watch}"
+
+    # ---- setup -----------------------------------------------------------------------------------------------
+    def preset_setup(self, name: str) -> dict:
+        """The setup fields and knobs a preset sets (for the form), with the preset's default seed 0."""
+        config, knobs = get_preset(name).build(data_root=self.settings.data_root)
+        return {**config.to_dict(), **knobs.to_dict()}
+
+    def _build(self, setup: dict, data_path: str = "") -> tuple[RunConfig, Knobs]:
+        cfg_fields, knob_fields = RunConfig.__dataclass_fields__, Knobs.__dataclass_fields__
+        config = {k: v for k, v in setup.items() if k in cfg_fields}
+        config.update(data_root=self.settings.data_root, download=self.settings.allow_downloads, device="auto")
+        if config.get("data") == "points":
+            config["points_path"] = data_path
+        elif config.get("data") == "folder":
+            config["folder_path"] = data_path
+            config.setdefault("image_size", UPLOAD_SIZE)
+            config["image_size"] = config["image_size"] or UPLOAD_SIZE
+        knobs = {k: v for k, v in setup.items() if k in knob_fields}
+        return RunConfig(**config), Knobs(**knobs)
+
+    def _prepare_upload(self, sid: str, data: str, upload_path: str) -> str:
+        """Check an uploaded data file; for a zip, extract its images into the visitor's folder. Returns the path."""
+        if not upload_path:
+            return ""
+        p = Path(upload_path)
+        size = p.stat().st_size
+        if size > self.settings.max_upload_bytes:
+            raise ConfigError(f"the file is {size / 2**20:.1f} MiB; uploads are limited to "
+                              f"{self.settings.max_upload_mb} MiB")
+        if data != "folder":
+            return str(p)
+        from ganengine.data.archive import extract_images
+        s = self.registry.session(sid)
+        if s.workdir is None:
+            s.workdir = tempfile.mkdtemp(prefix="gan-visitor-")
+        target = Path(s.workdir) / f"images-{p.stem[:40]}-{int(size)}"
+        if not target.exists():
+            try:
+                extract_images(p, target)
+            except ConfigError:
+                import shutil
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+        return str(target)
+
+    def apply_setup(self, sid: str, setup: dict, points_path: str = "") -> str:
+        """Remember the setup; if the visitor has a trainer, rebuild it now (paused at step 0).
+        points_path: an uploaded file: a CSV/npy of points (data "points") or a zip of images (data "folder")."""
+        try:
+            data_path = self._prepare_upload(sid, setup.get("data", ""), points_path)
+            config, knobs = self._build(setup, data_path)
+        except ConfigError as err:
+            return f"⚠ {err}"
+        except OSError as err:
+            return f"⚠ the upload could not be read: {err}"
+        s = self.registry.session(sid)
+        with s.lock:
+            s.explore.pop("live_source", None)
+            s.setup = (config, knobs)
+            trainer = s.live_trainer
+            if trainer is None:
+                return "Setup ready: press **Start** (or Step) to train."
+            try:
+                trainer.reset(config=config, knobs=knobs)
+            except (ConfigError, DataUnavailable) as err:
+                return f"⚠ {err}"
+            except OSError as err:
+                return f"⚠ could not read the data: {err}"
+            s.sent.clear()
+        return "Rebuilt with the new setup: step 0, paused. Press **Start**."
+
+    def _trainer(self, sid: str):
+        """The visitor's trainer, built from their setup on first use. Returns (trainer, None) or (None, message)."""
+        s = self.registry.session(sid)
+        with s.lock:
+            if s.live_trainer is not None:
+                return s.live_trainer, None
+            config, knobs = s.setup or get_preset(DEFAULT_PRESET).build(data_root=self.settings.data_root)
+            try:
+                trainer = self.registry.trainer(
+                    sid, config=config, knobs=knobs, max_steps=self.settings.run_steps,
+                    max_seconds=self.settings.run_seconds, quality_every=QUALITY_EVERY)
+            except NoSlot as err:
+                return None, f"⏳ {err}"
+            except (ConfigError, DataUnavailable) as err:
+                return None, f"⚠ {err}"
+            except OSError as err:
+                return None, f"⚠ could not read the data: {err}"
+            s.sent.clear()
+            return trainer, None
+
+    # ---- commands --------------------------------------------------------------------------------------------
+    def start(self, sid: str) -> str:
+        trainer, problem = self._trainer(sid)
+        if problem:
+            return problem
+        trainer.start()
+        return trainer.snapshot().message or "Training…"
+
+    def pause(self, sid: str) -> str:
+        s = self.registry.session(sid)
+        if s.live_trainer is not None:
+            s.live_trainer.pause()
+        return "Paused."
+
+    def step(self, sid: str, kind: str = "both", n: int = 1) -> str:
+        trainer, problem = self._trainer(sid)
+        if problem:
+            return problem
+        trainer.pause()
+        try:
+            trainer.step(int(n), kind)
+        except (ConfigError, TypeError, ValueError) as err:
+            return f"⚠ {err}"
+        return {"both": "One step: D update(s), then a G update.", "d": "One D update (G unchanged).",
+                "g": "One G update (D unchanged)."}[kind]
+
+    def reset(self, sid: str) -> str:
+        s = self.registry.session(sid)
+        with s.lock:
+            trainer = s.live_trainer
+            if trainer is None:
+                return "Nothing to reset yet."
+            trainer.reset()
+            s.sent.clear()
+        return "Reset: new weights, step 0, paused."
+
+    def set_knob(self, sid: str, name: str, value) -> str:
+        """Change one live setting; with no trainer yet it goes into the setup. Bad values change nothing."""
+        if name not in LIVE_KNOBS:
+            return f"⚠ {name} is not a live setting"
+        if name in ("lr_g", "lr_d"):
+            value = lr_from_log(value)
+        s = self.registry.session(sid)
+        trainer = s.live_trainer
+        try:
+            if trainer is not None:
+                knobs = trainer.set_knobs(**{name: value})
+            else:
+                config, knobs = s.setup or get_preset(DEFAULT_PRESET).build(
+                    data_root=self.settings.data_root)
+                knobs = knobs.with_changes(**{name: value})
+                s.setup = (config, knobs)
+        except (ConfigError, TypeError) as err:
+            return f"⚠ {err}"
+        shown = getattr(knobs, name)
+        return f"{KNOB_LABELS[name]} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{KNOB_LABELS[name]} = {shown}"
+
+    def set_knobs(self, sid: str, changes: dict) -> dict:
+        """API form: several knobs at once, lrs given directly (not log10). Returns the knobs or an error."""
+        trainer, problem = self._trainer(sid)
+        if problem:
+            return {"ok": False, "error": problem}
+        try:
+            knobs = trainer.set_knobs(**changes)
+        except (ConfigError, TypeError) as err:
+            return {"ok": False, "error": str(err)}
+        return {"ok": True, "knobs": knobs.to_dict()}
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+    def status(self, sid: str) -> dict:
+        s = self.registry.session(sid)
+        trainer = s.live_trainer
+        if trainer is None:
+            return {"status": "none", "step": 0, "message": "no trainer yet: call start", "latest": {}}
+        snap = trainer.snapshot()
+        latest = {k: (v if math.isfinite(v) else None) for k, v in snap.latest.items()}
+        q = snap.quality[-1] if snap.quality else {}
+        return {"status": snap.status, "step": snap.step, "d_updates": snap.d_updates, "g_updates": snap.g_updates,
+                "train_seconds": round(snap.train_seconds, 3), "steps_per_sec": latest.get("steps_per_sec"),
+                "latest": latest, "knobs": snap.knobs.to_dict(), "data": snap.config.data, "model": snap.config.model,
+                "message": snap.message, "quality": {k: v for k, v in q.items() if not isinstance(v, list)},
+                "events": [{"step": e.step, "text": e.text} for e in snap.events[-10:]]}
+
+    def tick(self, sid: str) -> Tick:
+        """The live refresh: only what changed since this page's last tick is rebuilt and sent."""
+        s = self.registry.session(sid)
+        trainer = s.live_trainer
+        if trainer is None:
+            first = not s.sent.get("empty")
+            s.sent["empty"] = True
+            tick = Tick(counter=counter_text(None), status="Ready: pick a preset or dataset, then press **Start**.")
+            if first:
+                tick.losses = figure_json(figures.loss_figure({}, ()))
+                tick.dprob = figure_json(figures.dprob_figure({}, ()))
+                tick.gradnorm = figure_json(figures.gradnorm_figure({}, ()))
+                tick.panel = figure_json(figures.dhist_figure({}))
+                tick.quality = figure_json(figures.quality_figure([], ""))
+                tick.classes = figure_json(figures.class_histogram_figure(None))
+                tick.grid_html = image_html(None, "The fixed-noise samples appear here.")
+                tick.diagnosis = "Diagnostics appear once training runs."
+            return tick
+        snap = trainer.snapshot()
+        sent = s.sent
+        sent.pop("empty", None)
+        tick = Tick(counter=counter_text(snap), status=status_text(snap), running=snap.running)
+        if sent.get("version") != snap.version:
+            sent["version"] = snap.version
+            m, ev = snap.metrics, snap.events
+            tick.losses = figure_json(figures.loss_figure(m, ev))
+            tick.dprob = figure_json(figures.dprob_figure(m, ev))
+            tick.gradnorm = figure_json(figures.gradnorm_figure(m, ev))
+        if sent.get("visuals") != snap.visuals_version:
+            sent["visuals"] = snap.visuals_version
+            v = snap.visuals
+            if snap.spec.is_points:
+                tick.panel = figure_json(figures.field_figure(v.get("field"), snap.spec.bounds, v.get("step")))
+            else:
+                tick.panel = figure_json(figures.dhist_figure(v.get("d_hist", {}), v.get("step")))
+            if v.get("grid") is not None:
+                tick.grid_html = image_html(v["grid"], f"step {v['step']}: the same fixed noise all run long",
+                                            alt="current samples")
+        n_frames = len(snap.timeline_frames)
+        if sent.get("frames") != n_frames:
+            sent["frames"] = n_frames
+            tick.timeline_max = max(n_frames - 1, 0)
+        if sent.get("quality") != len(snap.quality) or sent.get("quality_run") is not trainer.run:
+            sent["quality"], sent["quality_run"] = len(snap.quality), trainer.run
+            kind = snap.quality[-1]["kind"] if snap.quality else ""
+            tick.quality = figure_json(figures.quality_figure(list(snap.quality), kind, PUBLISHED.get(snap.spec.name)))
+            hist = snap.quality[-1].get("class_histogram") if snap.quality else None
+            tick.classes = figure_json(figures.class_histogram_figure(hist, snap.spec.class_names or None))
+        diag = diagnosis_text(snap)
+        if sent.get("diagnosis") != diag:
+            sent["diagnosis"] = tick.diagnosis = diag
+        return tick
+
+    def timeline_frame(self, sid: str, index) -> str:
+        s = self.registry.session(sid)
+        trainer = s.live_trainer
+        if trainer is None:
+            return image_html(None, "No frames yet.")
+        snap = trainer.snapshot()
+        if not snap.timeline_frames:
+            return image_html(None, "No frames yet: they are taken every few steps.")
+        try:
+            i = int(np.clip(int(index), 0, len(snap.timeline_frames) - 1))
+        except (TypeError, ValueError):
+            i = len(snap.timeline_frames) - 1
+        return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: "
+                                                   f"step {snap.timeline_steps[i]}", alt="past samples")
+
+    def export_gif(self, sid: str) -> tuple[Optional[str], str]:
+        s = self.registry.session(sid)
+        trainer = s.live_trainer
+        if trainer is None or not trainer.snapshot().timeline_frames:
+            return None, "No frames to export yet."
+        snap = trainer.snapshot()
+        path = Path(tempfile.mkdtemp(prefix="gan-gif-")) / f"gan-{snap.config.data}-{snap.config.model}-{snap.step}.gif"
+        path.write_bytes(gif_bytes(list(snap.timeline_frames), duration_ms=180))
+        return str(path), f"GIF of {len(snap.timeline_frames)} frames (steps {snap.timeline_steps[0]}–{snap.timeline_steps[-1]})."
+
+    def checkpoint_file(self, sid: str) -> tuple[Optional[str], str]:
+        """Save the visitor's run to the save folder (atomically; kept across restarts) and offer it for download.
+        The file name carries a random token, so one visitor cannot guess another's."""
+        import secrets
+
+        from ganengine.checkpoint import checkpoint_bytes, write_atomic
+        s = self.registry.session(sid)
+        trainer = s.live_trainer
+        if trainer is None:
+            return None, "Nothing to save yet."
+        with trainer.with_run() as run:
+            data = checkpoint_bytes(run)
+            name = f"gan-{run.config.data}-{run.config.model}-step{run.step}-{secrets.token_hex(4)}.pt"
+        path = write_atomic(Path(self.settings.save_dir) / name, data)
+        return str(path.resolve()), (f"Checkpoint saved ({len(data) / 2**20:.1f} MiB): download it, and load it in "
+                                     f"the Explore tab or the CLI.")
+
+
+KNOB_LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "d_steps": "D steps per G step", "loss": "loss",
+               "batch_size": "batch size", "label_smoothing": "label smoothing", "r1_weight": "R1 weight",
+               "ema_decay": "EMA decay", "lr_decay_steps": "lr decay steps"}
+
+
+def lr_from_log(value) -> float:
+    """Slider value log10(lr) -> lr; anything not a finite number is refused by Knobs' validation."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return 10.0 ** v if math.isfinite(v) else float("nan")
+
+
+def counter_text(snap) -> str:
+    if snap is None:
+        return "Step **0**"
+    rate = snap.steps_per_sec
+    rate_text = f" · {rate:,.0f} it/s" if rate and math.isfinite(rate) else ""
+    minutes, seconds = divmod(int(snap.train_seconds), 60)
+    return f"Step **{snap.step:,}**{rate_text} · {minutes}:{seconds:02d} trained"
+
+
+def status_text(snap) -> str:
+    icon = {"running": "▶ Training", "paused": "❚❚ Paused", "ready": "Ready", "finished": "■ Finished",
+            "stopped": "■ Stopped"}.get(snap.status, snap.status)
+    parts = [f"**{icon}** · {snap.spec.title} · {snap.config.model} · loss {snap.knobs.loss}"]
+    if snap.message:
+        parts.append(snap.message)
+    return "  \n".join(parts)
+
+
+def diagnosis_text(snap) -> str:
+    found = diagnose(snap.metrics, list(snap.quality), snap.events, snap.knobs.loss)
+    if not found:
+        if snap.step < 200:
+            return "No diagnosis yet: give it a few hundred steps."
+        return "**✓ Nothing alarming:** no divergence, no collapse, D is not running away."
+    lines = []
+    for d in found:
+        lines.append(f"**⚠ {d.title}**  \nEvidence: {d.evidence}  \nTry: {d.suggestion}")
+    return "\n\n".join(lines)
+
+
+def status_json(service: TrainService, sid: str) -> str:
+    return json.dumps(service.status(sid), default=float)
+

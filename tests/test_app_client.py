@@ -1,0 +1,120 @@
+"""The launched app through gradio_client: each Client is a visitor with its own trainer."""
+import json
+import time
+
+import pytest
+from PIL import Image
+
+from apphelpers import running_app
+
+
+@pytest.fixture(scope="module")
+def app():
+    with running_app() as (playground, url):
+        yield playground, url
+
+
+def client(url):
+    from gradio_client import Client
+    return Client(url, verbose=False)
+
+
+def status(c):
+    return json.loads(c.predict(api_name="/status"))
+
+
+def wait_for(pred, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_start_status_knobs_pause(app):
+    playground, url = app
+    c = client(url)
+    try:
+        started = json.loads(c.predict("ring8", api_name="/start"))
+        assert started["ok"], started
+        assert wait_for(lambda: status(c)["step"] >= 200)
+        first = status(c)
+        assert first["status"] == "running" and first["data"] == "ring8"
+        assert wait_for(lambda: status(c)["step"] > first["step"])  # the step advances
+        assert {"loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"} <= set(first["latest"])
+
+        reply = json.loads(c.predict('{"lr_g": 0.0005, "d_steps": 2}', api_name="/set_knobs"))
+        assert reply["ok"] and reply["knobs"]["lr_g"] == 0.0005
+        assert wait_for(lambda: status(c)["knobs"]["d_steps"] == 2)
+        assert wait_for(lambda: any("lr_g" in e["text"] for e in status(c)["events"]))
+        trainer = playground.registry.session(c.session_hash).live_trainer
+        with trainer.with_run() as run:  # the optimizer itself changed, with no reset
+            assert run.opt_g.param_groups[0]["lr"] == pytest.approx(0.0005 * run.lr_scale())
+            assert run.step > first["step"]
+
+        bad = json.loads(c.predict('{"lr_g": -1}', api_name="/set_knobs"))
+        assert not bad["ok"] and "learning rate" in bad["error"]
+        assert json.loads(c.predict("not json", api_name="/set_knobs"))["ok"] is False
+
+        json.loads(c.predict(api_name="/pause"))
+        assert wait_for(lambda: status(c)["status"] == "paused")
+        before = status(c)
+        c.predict("d", 1, api_name="/step")  # one D-only step: D moves, G does not
+        assert wait_for(lambda: status(c)["d_updates"] == before["d_updates"] + 1)
+        assert status(c)["g_updates"] == before["g_updates"] and status(c)["step"] == before["step"] + 1
+    finally:
+        c.close()
+
+
+def test_generate_returns_an_image(app):
+    _, url = app
+    c = client(url)
+    try:
+        path = c.predict(7, "pretrained", "[0.5, 0, 0, 0, 1.5]", 3, api_name="/generate")
+        img = Image.open(path)
+        assert img.size[0] >= 200 and img.size[1] >= 200
+        again = Image.open(c.predict(7, "pretrained", "[0.5, 0, 0, 0, 1.5]", 3, api_name="/generate"))
+        other = Image.open(c.predict(8, "pretrained", "[]", 3, api_name="/generate"))
+        assert list(img.getdata()) == list(again.getdata())  # a seed names an image
+        assert list(img.getdata()) != list(other.getdata())
+        with pytest.raises(Exception):
+            c.predict(7, "pretrained", "[1, \"x\"]", 3, api_name="/generate")
+    finally:
+        c.close()
+
+
+def test_two_clients_train_independently_and_closing_frees(app):
+    playground, url = app
+    a, b = client(url), client(url)
+    try:
+        assert json.loads(a.predict("ring8", api_name="/start"))["ok"]
+        assert json.loads(b.predict("moons", api_name="/start"))["ok"]
+        assert wait_for(lambda: status(a)["step"] > 50 and status(b)["step"] > 50)
+        assert status(a)["data"] == "ring8" and status(b)["data"] == "moons"
+        a.predict(api_name="/pause")
+        assert wait_for(lambda: status(a)["status"] == "paused")
+        step_a, step_b = status(a)["step"], status(b)["step"]
+        assert wait_for(lambda: status(b)["step"] > step_b + 50)
+        assert status(a)["step"] == step_a  # pausing one visitor does not touch the other
+        trainers = playground.registry.stats()["trainers"]
+        assert trainers == 2
+    finally:
+        a.close()
+    assert wait_for(lambda: playground.registry.stats()["trainers"] == 1, timeout=20)  # a's trainer is freed
+    assert playground.registry.peek(b.session_hash).live_trainer.alive
+    b.close()
+    assert wait_for(lambda: playground.registry.stats()["trainers"] == 0, timeout=20)
+
+
+def test_no_slot_is_said_politely(app):
+    playground, url = app
+    clients = [client(url) for _ in range(3)]
+    try:
+        replies = [json.loads(c.predict("ring8", api_name="/start")) for c in clients]
+        assert [r["ok"] for r in replies] == [True, True, False]
+        assert "slots" in replies[2]["message"]
+    finally:
+        for c in clients:
+            c.close()
+    assert wait_for(lambda: playground.registry.stats()["trainers"] == 0, timeout=20)

@@ -1,0 +1,77 @@
+"""The page in a real browser (Debian's Chromium driven by playwright): start a preset, see the counter, curves and
+grid move, move a latent slider and see the image change. Screenshots go to test-artifacts/."""
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from apphelpers import running_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def page_url():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
+    with running_app(max_trainers=2) as (playground, url):
+        yield url
+
+
+def step_number(page) -> int:
+    text = page.locator("#gp-counter").inner_text()
+    digits = text.split("Step")[1].split("·")[0].strip().replace(",", "")
+    return int(digits)
+
+
+def wait_until(pred, timeout=60.0, every=0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(every)
+    return False
+
+
+def test_train_and_explore_in_chromium(page_url):
+    from playwright.sync_api import sync_playwright
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_url, wait_until="load")
+        page.locator("#gp-start").wait_for(timeout=30_000)
+        page.wait_for_function("() => window.Plotly !== undefined", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "01-loaded.png"), full_page=True)
+
+        page.locator("#gp-start").click()  # the default preset: DCGAN on the bundled MNIST digits
+        assert wait_until(lambda: step_number(page) > 0, timeout=60), "the counter never moved"
+        first_step = step_number(page)
+        page.wait_for_selector("#gp-grid img", timeout=60_000)
+        first_grid = page.locator("#gp-grid img").get_attribute("src")
+        assert wait_until(lambda: page.locator("#gp-plot-losses .main-svg").count() > 0, timeout=30)
+        assert wait_until(lambda: page.locator("#gp-plot-dprob .scatterlayer .trace").count() >= 3, timeout=30)
+        assert wait_until(lambda: step_number(page) > first_step + 20, timeout=60), "training stalled"
+        assert wait_until(lambda: page.locator("#gp-grid img").get_attribute("src") != first_grid, timeout=60), \
+            "the sample grid never changed"
+        page.screenshot(path=str(ARTIFACTS / "02-training.png"), full_page=True)
+        page.locator("#gp-pause").click()
+
+        page.get_by_role("tab", name="Explore").click()
+        image = page.locator("#gp-explore-image img")
+        image.wait_for(timeout=30_000)
+        before = image.get_attribute("src")
+        slider = page.locator("#gp-dir-0 input[type=range]")
+        slider.focus()
+        for _ in range(15):
+            page.keyboard.press("ArrowRight")
+        assert wait_until(lambda: image.get_attribute("src") != before, timeout=20), "the image did not follow the slider"
+        page.screenshot(path=str(ARTIFACTS / "03-explore.png"), full_page=True)
+        browser.close()
+    assert not errors, errors

@@ -1,0 +1,125 @@
+"""The Train tab's logic without Gradio: setup, commands, knobs, ticks, timeline, exports, bad input."""
+import json
+import time
+
+import pytest
+
+from playground.sessions import SessionRegistry
+from playground.settings import Settings
+from playground.train_service import TrainService, lr_from_log
+
+
+@pytest.fixture
+def service(tmp_path):
+    settings = Settings(max_trainers=2, data_root=str(tmp_path), allow_downloads=False)
+    reg = SessionRegistry(max_trainers=2, lease_seconds=30, idle_seconds=60)
+    yield TrainService(registry=reg, settings=settings)
+    reg.shutdown()
+
+
+def small_ring(service):
+    setup = service.preset_setup("ring8")
+    setup.update(width=16, latent_dim=4, batch_size=32)
+    return setup
+
+
+def wait_step(service, sid, at_least, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.status(sid)["step"] >= at_least:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_start_tick_and_pause(service):
+    assert "Setup ready" in service.apply_setup("v1", small_ring(service))
+    first = service.tick("v1")
+    assert first.losses and "Press Start" in json.loads(first.losses)["layout"]["annotations"][0]["text"]
+    service.start("v1")
+    assert wait_step(service, "v1", 150)
+    t = service.tick("v1")
+    assert t.running and "Step" in t.counter
+    assert t.losses is not None and json.loads(t.losses)["data"]  # curves present
+    assert t.panel is not None and json.loads(t.panel)["data"][0]["type"] == "heatmap"  # 2-D field
+    again = service.tick("v1")
+    assert again.panel is None or again.panel != t.panel  # unchanged outputs are not resent
+    service.pause("v1")
+    assert service.registry.session("v1").live_trainer.wait_idle(5)
+    assert service.status("v1")["status"] == "paused"
+
+
+def test_steps_of_each_kind(service):
+    service.apply_setup("v1", small_ring(service))
+    for kind in ("both", "d", "g"):
+        service.step("v1", kind)
+    trainer = service.registry.session("v1").live_trainer
+    assert trainer.wait_idle(10)
+    s = service.status("v1")
+    assert (s["step"], s["d_updates"], s["g_updates"]) == (3, 2, 2)
+
+
+def test_knobs_live_and_refused(service):
+    service.apply_setup("v1", small_ring(service))
+    assert "2.00e-03" in service.set_knob("v1", "lr_g", -2.69897)  # log10(0.002)
+    assert service.set_knob("v1", "lr_d", "nan").startswith("⚠")
+    assert service.set_knob("v1", "batch_size", 0).startswith("⚠")
+    assert service.set_knob("v1", "bogus", 1).startswith("⚠")
+    service.start("v1")
+    assert wait_step(service, "v1", 5)
+    assert service.set_knob("v1", "loss", "hinge") == "loss = hinge"
+    trainer = service.registry.session("v1").live_trainer
+    deadline = time.monotonic() + 5
+    while trainer.snapshot().knobs.loss != "hinge" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with trainer.with_run() as run:
+        assert run.knobs.loss == "hinge" and run.opt_g.param_groups[0]["lr"] == pytest.approx(2e-3 * run.lr_scale())
+    api = service.set_knobs("v1", {"lr_d": -1})
+    assert api["ok"] is False and "learning rate" in api["error"]
+
+
+def test_bad_setup_changes_nothing(service):
+    service.apply_setup("v1", small_ring(service))
+    service.step("v1")
+    bad = dict(small_ring(service), data="ring8", model="dcgan")
+    assert service.apply_setup("v1", bad).startswith("⚠")
+    assert service.status("v1")["model"] == "mlp"
+    assert service.apply_setup("v1", dict(small_ring(service), latent_dim=0)).startswith("⚠")
+    assert service.apply_setup("v1", dict(small_ring(service), data="points"), points_path="/nope.csv").startswith("⚠")
+
+
+def test_timeline_and_exports(service):
+    setup = small_ring(service)
+    service.apply_setup("v1", setup)
+    service.start("v1")
+    assert wait_step(service, "v1", 350)
+    service.pause("v1")
+    html = service.timeline_frame("v1", 0)
+    assert "data:image/png;base64," in html and "step 1<" in html  # the first frame is the first step
+    assert "frame" in service.timeline_frame("v1", 10**9)  # out of range is clamped
+    path, msg = service.export_gif("v1")
+    assert path and open(path, "rb").read(6) == b"GIF89a"
+    ckpt, msg = service.checkpoint_file("v1")
+    from ganengine.checkpoint import read_checkpoint
+    assert read_checkpoint(ckpt)["_config"].data == "ring8"
+
+
+def test_no_trainer_no_crash(service):
+    assert service.status("nobody")["status"] == "none"
+    assert "Nothing" in service.reset("nobody")
+    assert service.export_gif("nobody")[0] is None
+    assert "No frames" in service.timeline_frame("nobody", 0)
+
+
+def test_slots_are_capped_with_a_clear_message(service):
+    for sid in ("a", "b"):
+        service.apply_setup(sid, small_ring(service))
+        service.step(sid)
+    service.apply_setup("c", small_ring(service))
+    msg = service.start("c")
+    assert msg.startswith("⏳") and "slots" in msg
+
+
+def test_lr_from_log():
+    assert lr_from_log(-3) == pytest.approx(1e-3)
+    assert lr_from_log("x") != lr_from_log("x")  # NaN, refused later by Knobs
