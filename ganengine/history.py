@@ -80,6 +80,9 @@ class FrameHistory:
 
     def append(self, step: int, frame: np.ndarray) -> None:
         frame.setflags(write=False)  # published frames are shared with readers without copying
+        if self.steps and self.steps[-1] == step:  # a re-render of the same step replaces it
+            self.frames[-1] = frame
+            return
         if len(self.frames) >= self.capacity:
             half = len(self.frames) // 2
             keep = [0] + list(range(2, half, 2)) + list(range(half, len(self.frames)))
@@ -95,3 +98,47 @@ class FrameHistory:
 
     def copy(self) -> tuple[list, list]:
         return list(self.steps), list(self.frames)
+
+
+class RestorePoints:
+    """Copies of a run's full training state at a few steps, for rewinding: at most ``max_points`` of them and at
+    most ``max_bytes`` in all (older points are thinned like FrameHistory's frames; the first is kept)."""
+
+    def __init__(self, *, max_points: int = 8, max_bytes: int = 48 * 2**20):
+        self.max_points, self.max_bytes = max_points, max_bytes
+        self._points: list[tuple[int, dict, int]] = []  # (step, state, bytes)
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+    @property
+    def steps(self) -> list[int]:
+        return [p[0] for p in self._points]
+
+    def add(self, step: int, state: dict, nbytes: int) -> None:
+        if nbytes > self.max_bytes:
+            return  # a model too large to keep copies of: rewinding is simply not offered
+        self._points = [p for p in self._points if p[0] < step]
+        while self._points and (len(self._points) >= self.max_points or
+                                sum(p[2] for p in self._points) + nbytes > self.max_bytes):
+            if len(self._points) <= 2:
+                self._points.pop(-1)
+            else:
+                half = len(self._points) // 2
+                keep = [0] + list(range(2, half, 2)) + list(range(half, len(self._points)))
+                if len(keep) == len(self._points):
+                    self._points.pop(1)
+                else:
+                    self._points = [self._points[i] for i in keep]
+        self._points.append((int(step), state, int(nbytes)))
+
+    def at_or_before(self, step: int):
+        """(step, state) of the latest point at or before ``step``, or None."""
+        best = None
+        for p in self._points:
+            if p[0] <= step:
+                best = p
+        return None if best is None else (best[0], best[1])
+
+    def truncate_after(self, step: int) -> None:
+        self._points = [p for p in self._points if p[0] <= step]

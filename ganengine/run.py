@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Optional
@@ -25,7 +24,7 @@ import torch
 from ganengine.config import Knobs, RunConfig
 from ganengine.data import build_source
 from ganengine.device import pick_device
-from ganengine.history import FrameHistory, MetricHistory
+from ganengine.history import FrameHistory, MetricHistory, RestorePoints
 from ganengine.losses import LOSSES, gradient_penalty, r1_penalty
 from ganengine.models import build_models, is_conditional
 from ganengine.render import image_grid, scatter_image
@@ -88,6 +87,7 @@ class GANRun:
         self.train_seconds = 0.0
         self.history = MetricHistory()
         self.frames = FrameHistory()
+        self.restore_points = RestorePoints()
         self.events: deque = deque(maxlen=500)
         self._pending: list = []
         self._pending_steps: list = []
@@ -280,7 +280,27 @@ class GANRun:
             frame = image_grid(fake, nrow=self.spec.num_classes if self.conditional else 8)
         out["grid"] = frame
         self.frames.append(self.step, frame)
+        self._keep_restore_point()
         return out
+
+    def _keep_restore_point(self) -> None:
+        """A CPU copy of the full training state at this frame's step, so the run can rewind to it."""
+        state = _to_cpu(self.training_state())
+        nbytes = sum(t.numel() * t.element_size() for t in _tensors(state))
+        self.restore_points.add(self.step, {"state": state, "counters": self._counters()}, nbytes)
+
+    def _counters(self) -> dict:
+        return {"step": self.step, "d_updates": self.d_updates, "g_updates": self.g_updates,
+                "train_seconds": self.train_seconds}
+
+    def rewind(self, step: int) -> int:
+        """Go back to the latest restore point at or before ``step``: weights, optimisers, RNG, counters; the later
+        history and frames are dropped. Returns the step it went back to. Raises ValueError if there is none."""
+        point = self.restore_points.at_or_before(step)
+        if point is None:
+            raise ValueError(f"no restore point at or before step {step}")
+        self._restore(copy.deepcopy(point[1]["state"]), point[1]["counters"])
+        return self.step
 
     def _d_histograms(self) -> dict:
         if not self._recent_logits:
@@ -327,9 +347,7 @@ class GANRun:
 
     def remember_good(self) -> None:
         """Keep a copy of everything a rollback restores (called after a finite check)."""
-        self._good_state = {"state": copy.deepcopy(self.training_state()), "step": self.step,
-                            "d_updates": self.d_updates, "g_updates": self.g_updates,
-                            "train_seconds": self.train_seconds}
+        self._good_state = {"state": copy.deepcopy(self.training_state()), "counters": self._counters()}
         self._good_step = self.step
 
     def rollback(self) -> int:
@@ -337,15 +355,21 @@ class GANRun:
         good = self._good_state
         if good is None:
             raise RuntimeError("no good state to roll back to")
-        self.load_training_state(copy.deepcopy(good["state"]))
-        self.step, self.d_updates, self.g_updates = good["step"], good["d_updates"], good["g_updates"]
-        self.train_seconds = good["train_seconds"]
+        self._restore(copy.deepcopy(good["state"]), good["counters"])
+        return self.step
+
+    def _restore(self, state: dict, counters: dict) -> None:
+        self.load_training_state(state)
+        self.step, self.d_updates, self.g_updates = counters["step"], counters["d_updates"], counters["g_updates"]
+        self.train_seconds = counters["train_seconds"]
         self._pending.clear()
         self._pending_steps.clear()
         self._recent_logits.clear()
+        self._fake_for_g = None
         self.history.truncate_after(self.step)
         self.frames.truncate_after(self.step)
-        return self.step
+        self.restore_points.truncate_after(self.step)
+        self._apply_lr_schedule()
 
     # ---- state (checkpoints, rollback) ------------------------------------------------------------------------
     def training_state(self) -> dict:
@@ -370,6 +394,30 @@ class GANRun:
         self.noise_gen.set_state(state["rng"]["noise"])
         self.source.set_state(state["rng"]["data"])
         self._apply_lr_schedule()
+
+
+def _tensors(obj):
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _tensors(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _tensors(v)
+
+
+def _to_cpu(obj):
+    """A deep copy of a nested state with every tensor cloned to the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_cpu(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_to_cpu(v) for v in obj)
+    return copy.deepcopy(obj)
 
 
 def _fmt(value) -> str:

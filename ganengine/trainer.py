@@ -18,45 +18,17 @@ import time
 import traceback
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 
 from ganengine.config import ConfigError, Knobs, RunConfig
-from ganengine.data.spec import DataSpec
 from ganengine.device import configure_threads
+from ganengine.quality_monitor import QualityMonitor
 from ganengine.run import Event, GANRun
+from ganengine.snapshot import Snapshot
 
 PUBLISH_INTERVAL = 0.1  # seconds between metric publications while running (visual ones publish at once)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    status: str                 # "ready", "running", "paused", "finished" (a limit was reached), "stopped"
-    message: str                # the latest thing worth telling a user ("" when nothing)
-    step: int
-    d_updates: int
-    g_updates: int
-    train_seconds: float
-    steps_per_sec: float
-    metrics: dict               # column -> float32 array (ganengine.history.METRIC_COLUMNS), bounded length
-    latest: dict                # the newest metric row
-    events: tuple               # Event(step, kind, text), newest last
-    visuals: dict               # render_visuals() output: "step", "grid" (uint8 HxWx3), "d_hist", "field" (2-D)
-    timeline_steps: tuple
-    timeline_frames: tuple      # uint8 frames, read-only
-    config: RunConfig
-    knobs: Knobs
-    spec: DataSpec
-    version: int                # grows with every publication
-    visuals_version: int        # grows when visuals change
-    limits: dict = field(default_factory=dict)
-    quality: tuple = ()         # periodic metrics: dicts with "step", "time" and ganengine.metrics.evaluate's keys
-
-    @property
-    def running(self) -> bool:
-        return self.status == "running"
 
 
 class Trainer:
@@ -76,10 +48,7 @@ class Trainer:
         self._on_publish = on_publish
         self._on_rows = on_rows
         self.max_steps, self.max_seconds = int(max_steps), float(max_seconds)
-        self.quality_every, self.quality_samples = float(quality_every), int(quality_samples)
-        self._quality: deque = deque(maxlen=400)
-        self._quality_thread: Optional[threading.Thread] = None
-        self._quality_request = threading.Event()
+        self.quality = QualityMonitor(self, every=quality_every, samples=quality_samples)
         self.run = GANRun(config=config or RunConfig(), knobs=knobs or Knobs())
         self._reset_control()
         self._thread: Optional[threading.Thread] = None
@@ -198,8 +167,24 @@ class Trainer:
             self.run.remember_good()
         with self._cv:
             self._reset_control()
-            self._quality.clear()
+        self.quality.clear()
         self._publish(status_hint="ready")
+
+    def rewind(self, step: int) -> int:
+        """Pause, then go back to the latest restore point at or before ``step`` (taken with each timeline frame):
+        weights, optimisers, RNG and counters, so training resumes exactly as it went from there, unless you change
+        a knob first. Returns the step; raises ValueError when no restore point is that old."""
+        self.pause()
+        with self.with_run() as run:
+            back = run.rewind(int(step))
+            run.add_event("rewind", f"rewound to step {back}")
+            run.remember_good()
+            self._visuals = run.render_visuals()
+            with self._cv:
+                self._commands.clear()
+                self._visuals_fresh, self._finished, self._message = True, False, ""
+            self._publish()  # under the run lock, so the caller sees the rewound run at once
+        return back
 
     def stop(self, timeout: float = 2.0) -> bool:
         """End the training thread (it finishes its current step). Returns True if it ended within timeout."""
@@ -228,7 +213,6 @@ class Trainer:
     def generator_copy(self):
         """(a frozen eval-mode copy of the sampling generator, RunConfig, DataSpec): exploring it never disturbs training."""
         with self.with_run() as run:
-            measured_run = run
             G = copy.deepcopy(run.sampler()).eval()
             G.requires_grad_(False)
             return G, run.config, run.spec
@@ -265,65 +249,31 @@ class Trainer:
             self._stop_flag = False
             self._thread = threading.Thread(target=self._loop, name="gan-trainer", daemon=True)
             self._thread.start()
-        self._ensure_quality_thread()
-
-    def _ensure_quality_thread(self) -> None:  # caller holds _cv
-        if self.quality_every > 0 and (self._quality_thread is None or not self._quality_thread.is_alive()):
-            self._quality_thread = threading.Thread(target=self._quality_loop, name="gan-quality", daemon=True)
-            self._quality_thread.start()
+        self.quality.start()
 
     def measure_quality(self) -> dict:
-        """Evaluate the current generator now, on the calling thread (blocks it for about a second), and record it."""
-        with self.with_run() as run:
-            measured_run = run
-            G = copy.deepcopy(run.sampler()).eval()
-            config, spec, step, seconds = run.config, run.spec, run.step, run.train_seconds
-            real_sampler = None
-            if spec.is_points and spec.centres is None:
-                real = run.source.real_sample(self.quality_samples, seed=config.seed + 5)[0].cpu().numpy()
-                real_sampler = lambda n: real[:n]  # noqa: E731
-        from ganengine.metrics.evaluate import evaluate_generator
-        result = evaluate_generator(G, config, spec, n=self.quality_samples, real_sampler=real_sampler)
-        record = {"step": step, "time": seconds, **result}
+        """Evaluate the generator now, on the calling thread, and add it to Snapshot.quality."""
+        return self.quality.measure()
+
+    def request_publish(self) -> None:
+        """Publish a fresh snapshot soon (from the training thread if it runs, else now)."""
         with self._cv:
-            if self.run is measured_run:  # not reset meanwhile
-                self._quality.append(record)
-                self._status_dirty = True
-                self._cv.notify_all()
+            self._status_dirty = True
+            self._cv.notify_all()
         if not self.alive:
             self._publish()
-        return record
-
-    def _quality_loop(self) -> None:
-        """Evaluate every quality_every seconds of training time while the trainer lives."""
-        last_time, last_step = -1.0, -1
-        while True:
-            self._quality_request.wait(0.5)
-            self._quality_request.clear()
-            with self._cv:
-                if self._closed or (self._stop_flag and not self._running):
-                    return
-                seconds, step = self.run.train_seconds, self.run.step
-            if step == last_step or (last_time >= 0 and seconds - last_time < self.quality_every):
-                continue
-            try:
-                self.measure_quality()
-            except Exception:  # metrics must never take the trainer down
-                traceback.print_exc(file=sys.stderr)
-            last_time, last_step = seconds, step
 
     def _halt_thread(self, timeout: float = 5.0) -> bool:
         with self._cv:
             self._stop_flag = True
             self._running = False
             self._cv.notify_all()
-            thread, quality = self._thread, self._quality_thread
-        self._quality_request.set()
-        for t in (thread, quality):
-            if t is not None and t is not threading.current_thread():
-                t.join(timeout)
-        if thread is not None and thread.is_alive():
-            return False
+            thread = self._thread
+        self.quality.stop(timeout)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
         self._publish(status_hint="stopped")
         return True
 
@@ -463,7 +413,6 @@ class Trainer:
                 self._visuals_fresh = False
             visuals, visuals_version = self._visuals, self._visuals_version
             knobs = self._target_knobs
-            quality = tuple(self._quality)
         if running:
             status = "running"
         elif finished:
@@ -482,7 +431,7 @@ class Trainer:
             metrics=run.history.columns_dict(), latest=latest, events=tuple(run.events), visuals=visuals,
             timeline_steps=tuple(steps), timeline_frames=tuple(frames), config=run.config, knobs=knobs,
             spec=run.spec, version=version, visuals_version=visuals_version,
-            limits={"max_steps": self.max_steps, "max_seconds": self.max_seconds}, quality=quality)
+            limits={"max_steps": self.max_steps, "max_seconds": self.max_seconds}, quality=self.quality.history())
         with self._lock:
             self._snapshot = snap
         if self._on_publish is not None:

@@ -120,7 +120,19 @@ def build_demo(playground: Playground) -> gr.Blocks:
 
         demo.unload(on_unload)
         demo.load(*explore["render"]).then(*explore["interp"])
+    hide_ui_events(demo)
     return demo
+
+
+PUBLIC_API = {"start", "pause", "status", "set_knobs", "step", "generate", "server_stats"}
+
+
+def hide_ui_events(demo: gr.Blocks) -> None:
+    """Only the documented API is callable by clients; the page's own events stay usable by the page.
+    (Gradio exposes every event as an endpoint by default; "private" keeps it out of the API and the client.)"""
+    for fn in demo.fns.values():
+        if fn.api_name not in PUBLIC_API:
+            fn.api_visibility = "private"
 
 
 def launch_kwargs(playground: Playground) -> dict:

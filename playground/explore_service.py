@@ -7,6 +7,7 @@ bundled pretrained one (assets/pretrained, shared read-only by all visitors), or
 """
 from __future__ import annotations
 
+import math
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -76,15 +77,16 @@ def clean_seed(seed) -> int:
 
 
 def clean_offsets(offsets) -> torch.Tensor:
+    """Up to N_SLIDERS numbers, each clamped to [-5, 5] sigma (before float32, where 1e300 would become inf)."""
     values = list(offsets or [])[:N_SLIDERS]
     values += [0.0] * (N_SLIDERS - len(values))
     try:
-        t = torch.tensor([float(v if v is not None else 0.0) for v in values])
+        floats = [float(v if v is not None else 0.0) for v in values]
     except (TypeError, ValueError):
         raise ValueError("the latent sliders must be numbers") from None
-    if not torch.isfinite(t).all():
+    if not all(math.isfinite(v) for v in floats):
         raise ValueError("the latent sliders must be finite numbers")
-    return t.clamp(-5.0, 5.0)
+    return torch.tensor([min(5.0, max(-5.0, v)) for v in floats])
 
 
 class ExploreService:

@@ -32,6 +32,7 @@ class VisitorSession:
     explore: dict = field(default_factory=dict)   # the Explore tab's state (generator source, directions)
     setup: Optional[tuple] = None                 # (RunConfig, Knobs) chosen before a trainer exists
     workdir: Optional[str] = None                 # this visitor's private folder (extracted uploads), removed on drop
+    notice: str = ""                              # told once to a visitor who comes back after being freed
     lock: threading.RLock = field(default_factory=threading.RLock)  # serialises this visitor's rebuilds
 
     @property
@@ -48,6 +49,7 @@ class SessionRegistry:
         self._factory, self._clock = trainer_factory, clock
         self._lock = threading.Lock()
         self._sessions: dict[str, VisitorSession] = {}
+        self._freed: dict[str, str] = {}  # sid -> why its trainer was freed (bounded), for a visitor who comes back
         self._reaper: Optional[threading.Thread] = None
         self._stop = threading.Event()
 
@@ -60,7 +62,8 @@ class SessionRegistry:
         with self._lock:
             s = self._sessions.get(sid)
             if s is None:
-                s = self._sessions[sid] = VisitorSession(sid=sid, last_seen=self._clock())
+                s = self._sessions[sid] = VisitorSession(sid=sid, last_seen=self._clock(),
+                                                         notice=self._freed.pop(sid, ""))
             s.last_seen = self._clock()
             if s.paused_by_lease and s.trainer is not None:
                 s.paused_by_lease, resume = False, s.trainer
@@ -122,6 +125,11 @@ class SessionRegistry:
                 age = now - s.last_seen
                 if age > self.idle_seconds:
                     del self._sessions[sid]
+                    if s.trainer is not None:
+                        self._freed[sid] = (f"Your previous run was stopped and freed after {self.idle_seconds:g} s "
+                                            f"without contact from this page. Press Start for a new one.")
+                        while len(self._freed) > 10_000:
+                            self._freed.pop(next(iter(self._freed)))
                     to_close.append(s)
                 elif age > self.lease_seconds and isinstance(s.trainer, Trainer) and not s.paused_by_lease \
                         and s.trainer.running:

@@ -6,8 +6,6 @@ these arguments and results.
 """
 from __future__ import annotations
 
-import base64
-import json
 import math
 import tempfile
 from dataclasses import dataclass
@@ -18,14 +16,14 @@ import numpy as np
 
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.images import DataUnavailable
-from ganengine.metrics.diagnostics import diagnose
 from ganengine.metrics.mixtures import PUBLISHED
 from ganengine.presets import PRESETS, get_preset
-from ganengine.render import gif_bytes, png_bytes
+from ganengine.render import gif_bytes
 from playground import figures
 from playground.live_plot import figure_json
 from playground.sessions import NoSlot, SessionRegistry
 from playground.settings import Settings
+from playground.views import counter_text, diagnosis_text, image_html, status_text
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
               ("Two moons", "moons"), ("Your points (upload a CSV of x,y)", "points")]
@@ -40,7 +38,7 @@ MODEL_CHOICES = {"points": [("MLP", "mlp")],
                            ("MLP (the original 2014 GAN)", "mlp")]}
 LOSS_CHOICES = [("non-saturating (ns)", "ns"), ("minimax (the paper's)", "minimax"), ("least squares (lsgan)", "lsgan"),
                 ("hinge", "hinge"), ("Wasserstein + GP (wgan-gp)", "wgan-gp")]
-DEFAULT_PRESET = "dcgan-mnist"
+DEFAULT_PRESET = "cgan-mnist"
 LIVE_KNOBS = ("lr_g", "lr_d", "d_steps", "loss", "batch_size", "label_smoothing", "r1_weight", "ema_decay",
               "lr_decay_steps")
 QUALITY_EVERY = 5.0  # seconds of training between quality measurements
@@ -61,17 +59,6 @@ class Tick:
     classes: Optional[str] = None
     diagnosis: Optional[str] = None
     running: bool = False
-
-
-def data_uri(image: np.ndarray) -> str:
-    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
-
-
-def image_html(image: Optional[np.ndarray], caption: str = "", *, alt: str = "samples") -> str:
-    if image is None:
-        return f'<div class="gp-empty">{caption}</div>'
-    return (f'<figure class="gp-figure"><img class="gp-pixelated" alt="{alt}" src="{data_uri(image)}"/>'
-            f'<figcaption>{caption}</figcaption></figure>')
 
 
 class TrainService:
@@ -195,6 +182,7 @@ class TrainService:
 
     # ---- commands --------------------------------------------------------------------------------------------
     def start(self, sid: str) -> str:
+        self.registry.session(sid).notice = ""
         trainer, problem = self._trainer(sid)
         if problem:
             return problem
@@ -283,7 +271,8 @@ class TrainService:
         if trainer is None:
             first = not s.sent.get("empty")
             s.sent["empty"] = True
-            tick = Tick(counter=counter_text(None), status="Ready: pick a preset or dataset, then press **Start**.")
+            tick = Tick(counter=counter_text(None),
+                        status=s.notice or "Ready: pick a preset or dataset, then press **Start**.")
             if first:
                 tick.losses = figure_json(figures.loss_figure({}, ()))
                 tick.dprob = figure_json(figures.dprob_figure({}, ()))
@@ -344,6 +333,24 @@ class TrainService:
         return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: "
                                                    f"step {snap.timeline_steps[i]}", alt="past samples")
 
+    def rewind(self, sid: str, index) -> str:
+        """Rewind the visitor's run to the timeline frame ``index`` (the nearest restore point at or before it)."""
+        trainer = self.registry.session(sid).live_trainer
+        if trainer is None or not trainer.snapshot().timeline_steps:
+            return "Nothing to rewind yet."
+        steps = trainer.snapshot().timeline_steps
+        try:
+            i = int(np.clip(int(index), 0, len(steps) - 1))
+        except (TypeError, ValueError):
+            return "⚠ pick a frame on the timeline first"
+        try:
+            back = trainer.rewind(steps[i])
+        except ValueError:
+            return "⚠ that frame is older than the oldest restore point kept for this run"
+        self.registry.session(sid).sent.clear()
+        return (f"Rewound to step {back:,}: weights, optimisers and random state as they were. Change a knob, then "
+                f"press Start to take a different path.")
+
     def export_gif(self, sid: str) -> tuple[Optional[str], str]:
         s = self.registry.session(sid)
         trainer = s.live_trainer
@@ -384,38 +391,3 @@ def lr_from_log(value) -> float:
     except (TypeError, ValueError):
         return float("nan")
     return 10.0 ** v if math.isfinite(v) else float("nan")
-
-
-def counter_text(snap) -> str:
-    if snap is None:
-        return "Step **0**"
-    rate = snap.steps_per_sec
-    rate_text = f" · {rate:,.0f} it/s" if rate and math.isfinite(rate) else ""
-    minutes, seconds = divmod(int(snap.train_seconds), 60)
-    return f"Step **{snap.step:,}**{rate_text} · {minutes}:{seconds:02d} trained"
-
-
-def status_text(snap) -> str:
-    icon = {"running": "▶ Training", "paused": "❚❚ Paused", "ready": "Ready", "finished": "■ Finished",
-            "stopped": "■ Stopped"}.get(snap.status, snap.status)
-    parts = [f"**{icon}** · {snap.spec.title} · {snap.config.model} · loss {snap.knobs.loss}"]
-    if snap.message:
-        parts.append(snap.message)
-    return "  \n".join(parts)
-
-
-def diagnosis_text(snap) -> str:
-    found = diagnose(snap.metrics, list(snap.quality), snap.events, snap.knobs.loss)
-    if not found:
-        if snap.step < 200:
-            return "No diagnosis yet: give it a few hundred steps."
-        return "**✓ Nothing alarming:** no divergence, no collapse, D is not running away."
-    lines = []
-    for d in found:
-        lines.append(f"**⚠ {d.title}**  \nEvidence: {d.evidence}  \nTry: {d.suggestion}")
-    return "\n\n".join(lines)
-
-
-def status_json(service: TrainService, sid: str) -> str:
-    return json.dumps(service.status(sid), default=float)
-

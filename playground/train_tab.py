@@ -79,6 +79,7 @@ def build_train_tab(service: TrainService) -> dict:
                         timeline = gr.Slider(0, 1, value=0, step=1, label="frame", elem_id="gp-timeline")
                         frame = gr.HTML("", elem_id="gp-frame")
                         with gr.Row():
+                            rewind_btn = gr.Button("↶ Rewind the run to this frame", size="sm", elem_id="gp-rewind")
                             gif_btn = gr.Button("Export the evolution as a GIF", size="sm")
                             ckpt_btn = gr.Button("Save a checkpoint", size="sm")
                         download = gr.File(label="Download", visible=False, interactive=False)
@@ -202,6 +203,12 @@ def build_train_tab(service: TrainService) -> dict:
         return service.timeline_frame(session_id(request), index)
 
     timeline.change(on_timeline, timeline, frame, show_progress="hidden")
+
+    @guarded(lambda msg: msg)
+    def on_rewind(index, request: gr.Request):
+        return service.rewind(session_id(request), index)
+
+    rewind_btn.click(on_rewind, timeline, status)
 
     def file_handler(fn):
         @guarded(lambda msg: (gr.update(visible=False), msg))

@@ -61,6 +61,20 @@ def test_train_and_explore_in_chromium(page_url):
         assert wait_until(lambda: page.locator("#gp-grid img").get_attribute("src") != first_grid, timeout=60), \
             "the sample grid never changed"
         page.screenshot(path=str(ARTIFACTS / "02-training.png"), full_page=True)
+
+        # zoom into the loss curve with a mouse drag; the live refreshes must keep that zoom
+        plot = page.locator("#gp-plot-losses .nsewdrag").first
+        box = plot.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, steps=8)
+        page.mouse.up()
+        zoomed = page.evaluate("() => document.querySelector('#gp-plot-losses .gp-plot').layout.xaxis.range.slice()")
+        step_at_zoom = step_number(page)
+        assert wait_until(lambda: step_number(page) > step_at_zoom + 10, timeout=60)
+        time.sleep(2.5)  # a few more ticks
+        kept = page.evaluate("() => document.querySelector('#gp-plot-losses .gp-plot').layout.xaxis.range.slice()")
+        assert kept == pytest.approx(zoomed), (zoomed, kept)
         page.locator("#gp-pause").click()
 
         page.get_by_role("tab", name="Explore").click()

@@ -81,3 +81,11 @@ def test_unload_drops_at_once(registry):
     t.start()
     registry.drop("a")
     assert not t.alive and registry.peek("a") is None
+
+
+def test_a_visitor_who_comes_back_is_told_why(registry):
+    t = registry.trainer("a", **kwargs())
+    registry.clock.t = 61
+    registry.sweep()
+    assert not t.alive
+    assert "freed after 60 s" in registry.session("a").notice

@@ -123,3 +123,19 @@ def test_slots_are_capped_with_a_clear_message(service):
 def test_lr_from_log():
     assert lr_from_log(-3) == pytest.approx(1e-3)
     assert lr_from_log("x") != lr_from_log("x")  # NaN, refused later by Knobs
+
+
+def test_saved_checkpoints_survive_a_restart(tmp_path):
+    """Saving writes to the save folder; a new app (registry and service) finds and loads it unchanged."""
+    from ganengine.checkpoint import read_checkpoint
+    settings = Settings(save_dir=str(tmp_path / "saved"), data_root=str(tmp_path), allow_downloads=False)
+    reg = SessionRegistry(max_trainers=1, lease_seconds=30, idle_seconds=60)
+    first = TrainService(registry=reg, settings=settings)
+    first.apply_setup("v", small_ring(first))
+    first.step("v", "both", 3)
+    assert reg.session("v").live_trainer.wait_idle(10)
+    path, _ = first.checkpoint_file("v")
+    reg.shutdown()  # the app stops
+    again = SessionRegistry(max_trainers=1, lease_seconds=30, idle_seconds=60)
+    assert read_checkpoint(path)["step"] == 3 and str(tmp_path / "saved") in path
+    again.shutdown()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganengine.config import ConfigError, Knobs
+from ganengine.config import ConfigError
 from ganengine.trainer import Trainer
 
 
@@ -190,3 +190,42 @@ def test_history_is_bounded():
         f.append(i, np.zeros((2, 2, 3), np.uint8))
     steps, _ = f.copy()
     assert len(steps) <= 8 and steps[0] == 0 and steps[-1] == 999
+
+
+def test_rewind_replays_exactly_and_allows_a_different_path(tiny_points):
+    config, knobs = tiny_points  # sample_every=10: a frame and a restore point every 10 steps
+    t = Trainer(config=config, knobs=knobs, threads=1)
+    t.step(60)
+    assert t.wait_idle(20)
+    first = t.snapshot().metrics
+    original = dict(zip(first["step"].tolist(), first["loss_d"].tolist()))
+    assert t.rewind(35) == 30  # the latest restore point at or before step 35
+    snap = t.snapshot()
+    assert snap.step == 30 and snap.metrics["step"].max() <= 30 and max(snap.timeline_steps) == 30
+    assert any(e.kind == "rewind" for e in snap.events)
+    t.step(30)
+    assert t.wait_idle(20)
+    replay = t.snapshot().metrics
+    again = dict(zip(replay["step"].tolist(), replay["loss_d"].tolist()))
+    for s in range(31, 61):
+        assert again[s] == pytest.approx(original[s]), s  # the same RNG and weights: the same path
+    t.rewind(30)
+    t.set_knobs(lr_d=5e-3)  # ... or a different one
+    t.step(5)
+    assert t.wait_idle(20) and t.snapshot().step == 35
+    with pytest.raises(ValueError):
+        t.rewind(-1)
+    t.close()
+
+
+def test_restore_points_are_bounded():
+    from ganengine.history import RestorePoints
+    rp = RestorePoints(max_points=4, max_bytes=1000)
+    for step in range(0, 1000, 10):
+        rp.add(step, {"x": step}, 100)
+    assert len(rp) <= 4 and rp.steps[0] == 0 and rp.steps[-1] == 990
+    rp2 = RestorePoints(max_points=50, max_bytes=1000)
+    for step in range(100):
+        rp2.add(step, {}, 300)
+    assert len(rp2) <= 3  # the byte budget binds first
+    assert rp2.at_or_before(-1) is None

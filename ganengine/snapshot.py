@@ -1,0 +1,35 @@
+"""Snapshot: what a reader (a UI, the CLI) sees of a Trainer, as immutable numpy arrays and uint8 images."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ganengine.config import Knobs, RunConfig
+from ganengine.data.spec import DataSpec
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    status: str                 # "ready", "running", "paused", "finished" (a limit was reached), "stopped"
+    message: str                # the latest thing worth telling a user ("" when nothing)
+    step: int
+    d_updates: int
+    g_updates: int
+    train_seconds: float
+    steps_per_sec: float
+    metrics: dict               # column -> float32 array (ganengine.history.METRIC_COLUMNS), bounded length
+    latest: dict                # the newest metric row
+    events: tuple               # Event(step, kind, text), newest last
+    visuals: dict               # render_visuals() output: "step", "grid" (uint8 HxWx3), "d_hist", "field" (2-D)
+    timeline_steps: tuple
+    timeline_frames: tuple      # uint8 frames, read-only
+    config: RunConfig
+    knobs: Knobs
+    spec: DataSpec
+    version: int                # grows with every publication
+    visuals_version: int        # grows when visuals change
+    limits: dict = field(default_factory=dict)
+    quality: tuple = ()         # periodic metrics: dicts with "step", "time" and ganengine.metrics.evaluate's keys
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"

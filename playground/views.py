@@ -1,0 +1,52 @@
+"""How the Train tab shows a snapshot in words and pictures: counter, status line, diagnoses, inline images."""
+from __future__ import annotations
+
+import base64
+import math
+from typing import Optional
+
+import numpy as np
+
+from ganengine.metrics.diagnostics import diagnose
+from ganengine.render import png_bytes
+
+
+def data_uri(image: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def image_html(image: Optional[np.ndarray], caption: str = "", *, alt: str = "samples") -> str:
+    if image is None:
+        return f'<div class="gp-empty">{caption}</div>'
+    return (f'<figure class="gp-figure"><img class="gp-pixelated" alt="{alt}" src="{data_uri(image)}"/>'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+def counter_text(snap) -> str:
+    if snap is None:
+        return "Step **0**"
+    rate = snap.steps_per_sec
+    rate_text = f" · {rate:,.0f} it/s" if rate and math.isfinite(rate) else ""
+    minutes, seconds = divmod(int(snap.train_seconds), 60)
+    return f"Step **{snap.step:,}**{rate_text} · {minutes}:{seconds:02d} trained"
+
+
+def status_text(snap) -> str:
+    icon = {"running": "▶ Training", "paused": "❚❚ Paused", "ready": "Ready", "finished": "■ Finished",
+            "stopped": "■ Stopped"}.get(snap.status, snap.status)
+    parts = [f"**{icon}** · {snap.spec.title} · {snap.config.model} · loss {snap.knobs.loss}"]
+    if snap.message:
+        parts.append(snap.message)
+    return "  \n".join(parts)
+
+
+def diagnosis_text(snap) -> str:
+    found = diagnose(snap.metrics, list(snap.quality), snap.events, snap.knobs.loss)
+    if not found:
+        if snap.step < 200:
+            return "No diagnosis yet: give it a few hundred steps."
+        return "**✓ Nothing alarming:** no divergence, no collapse, D is not running away."
+    lines = []
+    for d in found:
+        lines.append(f"**⚠ {d.title}**  \nEvidence: {d.evidence}  \nTry: {d.suggestion}")
+    return "\n\n".join(lines)
