@@ -1,6 +1,4 @@
 """Latent utilities: seeds, lerp, slerp, walks, class sweeps and SeFa directions."""
-import math
-
 import pytest
 import torch
 
