@@ -1,0 +1,52 @@
+"""Figure builders: valid JSON for plotly.js (no NaN), downsampled, with gaps kept and markers for events."""
+import json
+
+import numpy as np
+
+from ganengine.run import Event
+from playground import figures
+from playground.live_plot import figure_json
+
+
+def metrics(n):
+    steps = np.arange(1, n + 1, dtype=np.float32)
+    m = {c: np.random.default_rng(0).random(n).astype(np.float32) for c in
+         ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after", "grad_norm_g", "grad_norm_d")}
+    m["loss_g"][::5] = np.nan  # D-only steps have no G loss
+    return {"step": steps, **m}
+
+
+def test_curves_are_json_and_bounded():
+    m = metrics(5000)
+    events = [Event(100, "lr_g", "lr_g 0.0002 -> 0.001"), Event(4000, "loss", "loss ns -> hinge")]
+    for fig in (figures.loss_figure(m, events), figures.dprob_figure(m, events), figures.gradnorm_figure(m, events)):
+        figure_json(fig)  # allow_nan=False: raises on NaN
+        assert all(len(t["x"]) <= figures.MAX_POINTS for t in fig["data"] if t.get("mode") == "lines")
+    loss = figures.loss_figure(m, events)
+    assert len(loss["layout"]["shapes"]) == 2  # one dotted marker per setting change
+    assert loss["data"][-1]["text"] == ["lr_g 0.0002 -> 0.001", "loss ns -> hinge"]
+
+
+def test_bin_mean_keeps_means_and_gaps():
+    x = np.arange(1000, dtype=np.float64)
+    y = np.ones(1000)
+    y[:10] = np.nan  # a whole first bin of NaN stays a gap
+    xs, ys = figures._bin_mean(x, y, n=100)
+    assert len(xs) == 100 and np.isnan(ys[0]) and np.allclose(ys[1:], 1.0)
+    assert xs[1] == np.mean(x[10:20])
+
+
+def test_field_and_histograms_and_quality():
+    rng = np.random.default_rng(0)
+    field = {"fake": rng.random((512, 2)), "real": rng.random((512, 2)), "push": rng.random((512, 2)),
+             "heat": rng.random((64, 64)), "xs": np.linspace(0, 1, 64), "ys": np.linspace(0, 1, 64)}
+    fig = figures.field_figure(field, (0, 1, 0, 1), 100)
+    assert fig["data"][0]["type"] == "heatmap" and json.loads(figure_json(fig))
+    names = [t["name"] for t in fig["data"]]
+    assert names.index("fake") < names.index("real")  # real drawn on top
+    assert json.loads(figure_json(figures.dhist_figure({"real": rng.random(256), "fake": rng.random(256)}, 5)))
+    q = [{"step": 100, "kind": "mixture", "modes": 7, "num_modes": 8, "high_quality": 90.0, "reverse_kl": 0.1}]
+    assert json.loads(figure_json(figures.quality_figure(q, "mixture", {"PacGAN4": (7.8, 95.9, 0.07)})))
+    d = [{"step": 100, "kind": "digits", "fd": 50.0, "classes": 10, "fd_floor": 3.2}]
+    assert json.loads(figure_json(figures.quality_figure(d, "digits")))
+    assert json.loads(figure_json(figures.class_histogram_figure([0.1] * 10)))
