@@ -1,7 +1,7 @@
 """Presets: a tuned default for every dataset, and named experiments for the playground, each with what to watch.
 
 A preset is a partial RunConfig and Knobs plus a time budget; flags a user gives override it. The dataset defaults
-are the fast presets measured in bench/ (see bench/RESULTS.md for their quality over 5 seeds on a 2-core CPU).
+are the fast presets measured in bench/ (bench/TUNING.md; their quality over 5 seeds: bench/PRESETS.md).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Preset:
         return RunConfig(**cfg), Knobs(**knobs)
 
 
-# ring8: tuned on the 2-core CPU (notes in bench/RESULTS.md): a small, fast MLP pair (2 x 64) for many steps, a high
+# ring8: tuned on the 2-core CPU (bench/TUNING.md; 5-seed check in bench/PRESETS.md): a small, fast MLP pair (2 x 64) for many steps, a high
 # lr that decays to 1% over ~30 s of steps, Adam beta2 0.9, R1 0.1 and an EMA of G. Wider or deeper nets, batch 128
 # or 512, lsgan, TTUR and a latent of 2 or 16 all measured worse in 30 s.
 _RING8 = dict(data="ring8", model="mlp", latent_dim=8, width=64, depth=2, sample_every=100)
@@ -41,7 +41,7 @@ _RING8 = dict(data="ring8", model="mlp", latent_dim=8, width=64, depth=2, sample
 _GRID25 = dict(data="grid25", model="mlp", latent_dim=8, width=64, depth=3, sample_every=100)
 _POINTS_KNOBS = dict(loss="ns", lr_g=2e-3, lr_d=2e-3, beta1=0.5, beta2=0.9, batch_size=256, r1_weight=0.1,
                      ema_decay=0.999, lr_decay_steps=12000, lr_floor=0.01)
-# Digits: tuned on the 2-core CPU (bench/RESULTS.md): the DCGAN tutorial's net at width 32 with the hinge loss, Adam
+# Digits: tuned on the 2-core CPU (bench/TUNING.md): the DCGAN tutorial's net at width 32 with the hinge loss, Adam
 # betas (0, 0.9) and lr 5e-4 (as SNGAN/BigGAN train), and an EMA of G. 60 s, seed 0: FD 65 unconditional, 13 with
 # labels (cGAN), against about 120 for the tutorial's own settings (BCE, lr 2e-4, betas (0.5, 0.999)).
 _DIGITS = dict(data="mnist", model="dcgan", latent_dim=64, width=32, sample_every=50)
