@@ -130,7 +130,31 @@ def main(quick: bool) -> dict:
                                   "incremental_ms_p50": percentile(inc_cpu, 50),
                                   "incremental_bytes_p50": percentile(inc_bytes, 50)}
 
-        # ---- slider latency ------------------------------------------------------------------------------------
+        # ---- slider latency in the browser: key press on a latent slider until the new image has loaded -----------
+        out["browser_slider_ms"] = {}
+        page.get_by_role("tab", name="Explore").click()
+        image = page.locator("#gp-explore-image img")
+        image.wait_for(timeout=30_000)
+        slider = page.locator("#gp-dir-0 input[type=range]")
+        for state in ("idle", "training"):
+            if state == "training":
+                service.apply_setup(sid, service.preset_setup("dcgan-mnist"))
+                service.start(sid)
+                time.sleep(2.0)
+            times = []
+            for i in range(8 if quick else 40):
+                before = image.get_attribute("src")
+                slider.focus()
+                t = time.perf_counter()
+                page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
+                page.wait_for_function("(prev) => { const i = document.querySelector('#gp-explore-image img');"
+                                       " return i && i.src !== prev && i.complete; }", arg=before, timeout=15_000)
+                times.append((time.perf_counter() - t) * 1000)
+                time.sleep(0.15)
+            out["browser_slider_ms"][state] = {"p50": percentile(times[2:], 50), "p95": percentile(times[2:], 95)}
+        service.pause(sid)
+
+        # ---- slider latency through the API ---------------------------------------------------------------------
         from gradio_client import Client
         client = Client(url, verbose=False)
         n = 8 if quick else 60
