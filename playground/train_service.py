@@ -373,7 +373,7 @@ class TrainService:
             return None, "Nothing to save yet."
         with trainer.with_run() as run:
             data = checkpoint_bytes(run)
-            name = f"gan-{run.config.data}-{run.config.model}-step{run.step}-{secrets.token_hex(4)}.pt"
+            name = f"gan-{run.config.data}-{run.config.model}-step{run.step}-{secrets.token_hex(8)}.pt"
         path = write_atomic(Path(self.settings.save_dir) / name, data)
         return str(path.resolve()), (f"Checkpoint saved ({len(data) / 2**20:.1f} MiB): download it, and load it in "
                                      f"the Explore tab or the CLI.")

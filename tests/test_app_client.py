@@ -155,3 +155,19 @@ def test_raw_http_extra_and_missing_arguments(app):
         else:
             assert 400 <= r.status_code < 500
     assert httpx.get(url, timeout=20).status_code == 200  # still serving
+
+
+def test_no_file_outside_the_app_folders_is_served(app):
+    import httpx
+    from pathlib import Path
+
+    from playground.live_plot import PLOTLY_JS
+    _, url = app
+    repo = Path(__file__).resolve().parents[1]
+    allowed = httpx.get(url + f"gradio_api/file={PLOTLY_JS}", timeout=20)
+    assert allowed.status_code == 200 and b"Plotly" in allowed.content[:4000]   # the route works for allowed files
+    for target in ("/etc/passwd", str(repo / "app.py"), str(repo / "assets" / "digit_classifier.pt"),
+                   f"{PLOTLY_JS.parent}/../../../app.py", f"{PLOTLY_JS.parent}/%2e%2e/%2e%2e/app.py"):
+        r = httpx.get(url + f"gradio_api/file={target}", timeout=20)
+        assert r.status_code in (403, 404), (target, r.status_code)
+        assert b"root:" not in r.content and b"import" not in r.content
