@@ -76,8 +76,13 @@ class GANRun:
             G, D = build_models(config, self.spec)
         self.G, self.D = G.to(self.device), D.to(self.device)
         self.conditional = is_conditional(self.G)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=knobs.lr_g, betas=(knobs.beta1, knobs.beta2))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=knobs.lr_d, betas=(knobs.beta1, knobs.beta2))
+        # The parameter lists never change (restores copy into them), so the hot path walks cached lists, not modules.
+        self.g_params, self.d_params = list(self.G.parameters()), list(self.D.parameters())
+        # foreach Adam: one call per optimizer step instead of one per tensor (CUDA's default; on the CPU it saved
+        # 10-15% of the optimizer's time on the small models, measured in bench/TUNING.md).
+        foreach = True if self.device.type == "cpu" else None
+        self.opt_g = torch.optim.Adam(self.g_params, lr=knobs.lr_g, betas=(knobs.beta1, knobs.beta2), foreach=foreach)
+        self.opt_d = torch.optim.Adam(self.d_params, lr=knobs.lr_d, betas=(knobs.beta1, knobs.beta2), foreach=foreach)
         self.G_ema = self._new_ema() if knobs.ema_decay > 0 else None
         self.noise_gen = torch.Generator(device=self.device).manual_seed(config.seed + 2)
         self.fixed_z, self.fixed_y = self._fixed_noise()
@@ -140,7 +145,7 @@ class GANRun:
             loss = loss + 0.5 * k.r1_weight * r1_penalty(l_r, real)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = total_grad_norm(self.D.parameters())
+        grad_norm = total_grad_norm(self.d_params)
         self.opt_d.step()
         self.d_updates += 1
         l_r, l_f = l_r.detach(), l_f.detach()
@@ -155,15 +160,17 @@ class GANRun:
         else:
             y = self._fake_labels(k.batch_size)
             fake = self.G(self.noise(k.batch_size), y)
-        self.D.requires_grad_(False)  # G's loss needs no gradient for D's weights
+        for p in self.d_params:  # G's loss needs no gradient for D's weights
+            p.requires_grad_(False)
         try:
             l_f = self.D(fake, y)
             loss = pair.g(l_f)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
         finally:
-            self.D.requires_grad_(True)
-        grad_norm = total_grad_norm(self.G.parameters())
+            for p in self.d_params:
+                p.requires_grad_(True)
+        grad_norm = total_grad_norm(self.g_params)
         self.opt_g.step()
         self.g_updates += 1
         if self.G_ema is not None:
@@ -241,6 +248,8 @@ class GANRun:
         self._ema_updates = 0
         ema = copy.deepcopy(self.G).eval()
         ema.requires_grad_(False)
+        self._ema_params = list(ema.parameters())
+        self._ema_buffers = list(zip(ema.buffers(), self.G.buffers()))
         return ema
 
     @torch.no_grad()
@@ -250,9 +259,8 @@ class GANRun:
         run's average is not dominated by its first, random weights. Buffers (BN statistics) are copied."""
         t = self._ema_updates = self._ema_updates + 1
         decay = min(self.knobs.ema_decay, (1.0 + t) / (10.0 + t))
-        ema_p, p = list(self.G_ema.parameters()), list(self.G.parameters())
-        torch._foreach_lerp_(ema_p, p, 1.0 - decay)
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+        torch._foreach_lerp_(self._ema_params, self.g_params, 1.0 - decay)
+        for b_ema, b in self._ema_buffers:
             b_ema.copy_(b)
 
     def sampler(self) -> torch.nn.Module:
@@ -389,8 +397,11 @@ class GANRun:
             self.G_ema.load_state_dict(state["G_ema"])
         else:
             self.G_ema = self._new_ema() if self.knobs.ema_decay > 0 else None
+        foreach = self.opt_g.param_groups[0]["foreach"]  # a checkpoint's own choice must not undo this device's
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        for group in self.opt_g.param_groups + self.opt_d.param_groups:
+            group["foreach"] = foreach
         self.noise_gen.set_state(state["rng"]["noise"])
         self.source.set_state(state["rng"]["data"])
         self._apply_lr_schedule()

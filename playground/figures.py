@@ -207,8 +207,10 @@ def field_figure(field: dict, bounds: tuple, step: int | None = None, *, arrows:
         return empty_figure("Data space", "Real points, fakes and D's verdict appear after the first step.", height)
     xmin, xmax, ymin, ymax = bounds
     fake, real, push = field["fake"], field["real"], field["push"]
+    # Rounded in float64: float32 values rounded to 0.48 print as 0.47999998927116394 (a 4x larger tick).
+    heat = np.round(np.asarray(field["heat"], dtype=np.float64), 2).tolist()
     data = [{"type": "heatmap", "x": _clean(field["xs"]), "y": _clean(field["ys"]),
-             "z": np.round(field["heat"], 3).tolist(), "zmin": 0, "zmax": 1, "colorscale": FIELD_SCALE, "opacity": 0.55,
+             "z": heat, "zmin": 0, "zmax": 1, "colorscale": FIELD_SCALE, "opacity": 0.55,
              "showscale": True, "colorbar": {"title": {"text": "D(x)"}, "thickness": 10, "len": 0.8},
              "hovertemplate": "D(%{x:.2f}, %{y:.2f}) = %{z:.2f}<extra></extra>", "name": "D(x)"}]
     data.append({"type": "scatter", "mode": "markers", "x": _clean(fake[:, 0]), "y": _clean(fake[:, 1]),

@@ -44,6 +44,8 @@ def test_field_and_histograms_and_quality():
     assert fig["data"][0]["type"] == "heatmap" and json.loads(figure_json(fig))
     names = [t["name"] for t in fig["data"]]
     assert names.index("fake") < names.index("real")  # real drawn on top
+    heat32 = figures.field_figure(dict(field, heat=field["heat"].astype(np.float32)), (0, 1, 0, 1))["data"][0]["z"]
+    assert len(json.dumps(heat32, separators=(",", ":"))) <= 64 * 64 * 5  # the engine's float32 heat stays ~4 chars
     assert json.loads(figure_json(figures.dhist_figure({"real": rng.random(256), "fake": rng.random(256)}, 5)))
     q = [{"step": 100, "kind": "mixture", "modes": 7, "num_modes": 8, "high_quality": 90.0, "reverse_kl": 0.1}]
     assert json.loads(figure_json(figures.quality_figure(q, "mixture", {"PacGAN4": (7.8, 95.9, 0.07)})))
