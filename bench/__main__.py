@@ -33,7 +33,8 @@ def interactivity(quick: bool) -> tuple[str, dict]:
     rows = [[name, v["bare_1_thread"], v["app_steps_per_sec"], f"{v['ratio']:.2f}"] for name, v in r["page_open"].items()]
     text = (f"The app in one process ({r['threads']} torch thread, OMP_WAIT_POLICY=PASSIVE, as app.py), a headless "
             f"Chromium page open on it and polling every second.\n\n"
-            + table(["model", "bare loop, 1 thread, no page (it/s)", "app with the page open (it/s)", "ratio"], rows))
+            + table(["model", "bare loop, 1 thread, no page (it/s)", "app with the page open (it/s)",
+                     "app / bare (median of pairs)"], rows))
     lat, web = r["slider_latency_ms"], r["browser_slider_ms"]
     text += ("\n\nLatent-slider update on the pretrained DCGAN, in the browser (a key press on a slider until the new "
              "image has loaded) and through gradio_client (`generate`, round trip); training = the page's own DCGAN "

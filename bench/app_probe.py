@@ -176,8 +176,12 @@ def main(quick: bool) -> dict:
 
     # ---- memory per visitor ----------------------------------------------------------------------------------
     from gradio_client import Client
+
+    from playground.sessions import return_memory
+    return_memory()  # what earlier sections freed must not count against this one
     out["memory_mb"] = {"baseline": rss_mb()}
     for preset in (("ring8",) if quick else ("ring8", "dcgan-mnist")):
+        return_memory()
         before = rss_mb()
         clients = [Client(url, verbose=False) for _ in range(1 if quick else 4)]
         for c in clients:
@@ -191,8 +195,7 @@ def main(quick: bool) -> dict:
         deadline = time.monotonic() + 20
         while playground.registry.stats()["trainers"] > 0 and time.monotonic() < deadline:
             time.sleep(0.2)
-        import gc
-        gc.collect()
+        time.sleep(1.0)  # the reaper's return_memory runs after the last trainer closes
         out["memory_mb"][preset] = {"per_visitor": (during - before) / len(clients), "visitors": len(clients),
                                     "after_leaving": rss_mb() - before,
                                     "trainers_left": playground.registry.stats()["trainers"]}
