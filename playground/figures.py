@@ -245,15 +245,19 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
                 {**_line(steps, [h["high_quality"] for h in history], "% high quality", FAKE), "yaxis": "y2"}]
         layout = _layout("Modes captured and % high quality", ytitle="modes")
         layout["yaxis"]["range"] = [0, k + 0.5]
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 100], "title": {"text": "% high quality"}}
-        for name, (modes, hq, _) in (reference or {}).items():
-            if name.startswith("PacGAN4") or name.startswith("GAN ("):
-                layout.setdefault("shapes", []).append(
-                    {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2", "y0": hq, "y1": hq,
-                     "line": {"color": GREY, "width": 1, "dash": "dot"}})
-                layout.setdefault("annotations", []).append(
-                    {"text": f"{name}: {hq}%", "xref": "paper", "x": 0.99, "xanchor": "right", "yref": "y2", "y": hq,
-                     "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": GREY}})
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 100], "dtick": 25,
+                            "title": {"text": "% high quality"}}
+        layout["margin"]["r"] = 56  # room for the right axis' title and ticks
+        refs = [(name, hq) for name, (modes, hq, _) in (reference or {}).items()
+                if name.startswith("PacGAN4") or name.startswith("GAN (")]
+        for i, (name, hq) in enumerate(refs):  # labels alternate right and left: close values never overlap
+            layout.setdefault("shapes", []).append(
+                {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2", "y0": hq, "y1": hq,
+                 "line": {"color": GREY, "width": 1, "dash": "dot"}})
+            layout.setdefault("annotations", []).append(
+                {"text": f"{name}: {hq}%", "xref": "paper", "x": 0.99 if i % 2 == 0 else 0.01,
+                 "xanchor": "right" if i % 2 == 0 else "left", "yref": "y2", "y": hq,
+                 "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": GREY}})
         return {"data": data, "layout": layout}
     if kind == "digits":
         floor = history[-1].get("fd_floor")
@@ -261,6 +265,7 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
                 {**_line(steps, [h["classes"] for h in history], "classes present", REAL), "yaxis": "y2"}]
         layout = _layout("FD (classifier features) and classes present", ytitle="FD (lower is better)", ylog=True)
         layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 10.5], "title": {"text": "classes"}}
+        layout["margin"]["r"] = 56
         if floor:
             layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": floor, "y1": floor,
                                  "line": {"color": GREY, "width": 1, "dash": "dot"}}]
@@ -271,10 +276,10 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
 
 
-def class_histogram_figure(hist: list | None, class_names=None) -> dict:
+def class_histogram_figure(hist: list | None, class_names=None, *, note: str = "") -> dict:
     """The mode-collapse meter for digits: the share of generated samples the classifier puts in each class."""
     if not hist:
-        return empty_figure("Generated digits by class", "Appears with the first quality measurement.", 220)
+        return empty_figure("Generated digits by class", note or "Appears with the first quality measurement.", 220)
     names = list(class_names or [str(i) for i in range(len(hist))])
     data = [{"type": "bar", "x": names, "y": _clean(hist), "marker": {"color": FAKE},
              "hovertemplate": "class %{x}: %{y:.1%}<extra></extra>", "name": "generated"}]

@@ -17,7 +17,7 @@ import numpy as np
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.images import DataUnavailable
 from ganengine.metrics.mixtures import PUBLISHED
-from ganengine.presets import PRESETS, get_preset
+from ganengine.presets import PRESETS, get_preset, preset_for_data
 from ganengine.render import gif_bytes
 from playground import figures
 from playground.live_plot import figure_json
@@ -134,12 +134,27 @@ class TrainService:
                 raise
         return str(target)
 
-    def apply_setup(self, sid: str, setup: dict, points_path: str = "") -> str:
-        """Remember the setup; if the visitor has a trainer, rebuild it now (paused at step 0).
+    def base_setup(self, sid: str, data: str) -> dict:
+        """What the form's fields are laid over: the visitor's current setup for the same dataset, else the dataset's
+        tuned preset. The form shows only some fields; the rest (MLP depth, Adam betas, lr floor, grid interval)
+        must come from the preset the visitor chose, not from RunConfig's and Knobs' generic defaults."""
+        current = self.registry.session(sid).setup
+        if current is not None and current[0].data == data:
+            return {**current[0].to_dict(), **current[1].to_dict()}
+        try:
+            config, knobs = preset_for_data(data).build(data_root=self.settings.data_root)
+        except ConfigError:
+            return {}
+        return {**config.to_dict(), **knobs.to_dict()}
+
+    def apply_setup(self, sid: str, setup: dict, points_path: str = "", *, base: Optional[dict] = None) -> str:
+        """Remember the setup (the form's fields over ``base``, by default base_setup); if the visitor has a
+        trainer, rebuild it now (paused at step 0).
         points_path: an uploaded file: a CSV/npy of points (data "points") or a zip of images (data "folder")."""
         try:
             data_path = self._prepare_upload(sid, setup.get("data", ""), points_path)
-            config, knobs = self._build(setup, data_path)
+            base = self.base_setup(sid, setup.get("data", "")) if base is None else base
+            config, knobs = self._build({**base, **setup}, data_path)
         except ConfigError as err:
             return f"⚠ {err}"
         except OSError as err:
@@ -312,7 +327,9 @@ class TrainService:
             kind = snap.quality[-1]["kind"] if snap.quality else ""
             tick.quality = figure_json(figures.quality_figure(list(snap.quality), kind, PUBLISHED.get(snap.spec.name)))
             hist = snap.quality[-1].get("class_histogram") if snap.quality else None
-            tick.classes = figure_json(figures.class_histogram_figure(hist, snap.spec.class_names or None))
+            note = "Digit data only (2-D data: see modes captured)." \
+                if snap.spec.is_points else ""
+            tick.classes = figure_json(figures.class_histogram_figure(hist, snap.spec.class_names or None, note=note))
         diag = diagnosis_text(snap)
         if sent.get("diagnosis") != diag:
             sent["diagnosis"] = tick.diagnosis = diag

@@ -15,7 +15,7 @@ from playground.ui_common import guarded, session_id, skips
 
 SETUP_FIELDS = ("data", "model", "latent_dim", "width", "seed")
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
-EMA_CHOICES = [("off", 0.0), ("0.99", 0.99), ("0.999", 0.999), ("0.9999", 0.9999)]
+EMA_CHOICES = [("off", 0.0), ("0.99", 0.99), ("0.999", 0.999), ("0.9995", 0.9995), ("0.9999", 0.9999)]
 
 
 def _log10(v: float) -> float:
@@ -53,7 +53,7 @@ def build_train_tab(service: TrainService) -> dict:
                     r1 = gr.Slider(0, 10, value=defaults["r1_weight"], step=0.05, label="R1 penalty weight γ")
                     ema = gr.Dropdown(EMA_CHOICES, value=defaults["ema_decay"], label="EMA of G's weights (samples)")
                     decay = gr.Number(value=defaults["lr_decay_steps"], precision=0, minimum=0,
-                                      label="LR decay: steps until both lrs reach 1% (0 = constant)")
+                                      label="LR decay: steps until both lrs reach the preset's floor (0 = constant)")
                     knob_msg = gr.Markdown("", elem_id="gp-knob-msg")
                 with gr.Accordion("Setup: changing these rebuilds the run", open=False):
                     data = gr.Dropdown(service.dataset_choices(), value=defaults["data"], label="Dataset")
@@ -103,7 +103,7 @@ def build_train_tab(service: TrainService) -> dict:
         return {"data": data_v, "model": model_v, "latent_dim": latent_v, "width": width_v, "seed": seed_v,
                 "lr_g": lr_from_log(lr_g_v), "lr_d": lr_from_log(lr_d_v), "d_steps": d_steps_v, "loss": loss_v,
                 "batch_size": batch_v, "label_smoothing": sm_v, "r1_weight": r1_v, "ema_decay": ema_v,
-                "lr_decay_steps": decay_v, "lr_floor": 0.01}
+                "lr_decay_steps": decay_v}
 
     # Gradio injects gr.Request by annotation, which needs named parameters (not *args).
     @guarded(lambda msg: msg)
@@ -134,7 +134,7 @@ def build_train_tab(service: TrainService) -> dict:
         form = [s["data"], s["model"], s["latent_dim"], s["width"], seed_v, _log10(s["lr_g"]), _log10(s["lr_d"]),
                 s["d_steps"], s["loss"], s["batch_size"], s["label_smoothing"], s["r1_weight"], s["ema_decay"],
                 s["lr_decay_steps"]]
-        msg = service.apply_setup(session_id(request), setup_dict(*form))
+        msg = service.apply_setup(session_id(request), setup_dict(*form), base=s)
         return (service.preset_watch(name), gr.update(value=s["data"]),
                 gr.update(choices=service.model_choices(s["data"]), value=s["model"]), *form[2:5],
                 gr.update(value=form[5], label=f"G learning rate: {s['lr_g']:.1e}"),

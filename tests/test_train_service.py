@@ -139,3 +139,34 @@ def test_saved_checkpoints_survive_a_restart(tmp_path):
     again = SessionRegistry(max_trainers=1, lease_seconds=30, idle_seconds=60)
     assert read_checkpoint(path)["step"] == 3 and str(tmp_path / "saved") in path
     again.shutdown()
+
+
+FORM_FIELDS = ("data", "model", "latent_dim", "width", "seed", "lr_g", "lr_d", "d_steps", "loss", "batch_size",
+               "label_smoothing", "r1_weight", "ema_decay", "lr_decay_steps")   # what the Train tab's form shows
+
+
+@pytest.mark.parametrize("name", ["grid25", "cgan-mnist", "ring8"])
+def test_a_preset_chosen_in_the_form_keeps_its_hidden_fields(service, name):
+    """The form shows only some fields; choosing a preset must still give exactly the tuned preset."""
+    preset = service.preset_setup(name)
+    form = {k: preset[k] for k in FORM_FIELDS}
+    assert service.apply_setup("v", form, base=preset).startswith("Setup ready")
+    config, knobs = service.registry.session("v").setup
+    built = {**config.to_dict(), **knobs.to_dict()}
+    for key in ("depth", "beta1", "beta2", "lr_floor", "sample_every", "ema_decay"):
+        assert built[key] == preset[key], key
+
+    # a later form change (a rebuild) keeps them too
+    assert service.apply_setup("v", dict(form, width=form["width"] * 2, seed=3)).startswith("Setup ready")
+    config, knobs = service.registry.session("v").setup
+    assert config.width == form["width"] * 2 and config.seed == 3
+    assert (config.depth, knobs.beta1, knobs.beta2, knobs.lr_floor) == \
+        (preset["depth"], preset["beta1"], preset["beta2"], preset["lr_floor"])
+
+
+def test_a_new_dataset_in_the_form_starts_from_its_tuned_preset(service):
+    ring = service.preset_setup("ring8")
+    service.apply_setup("v", {k: ring[k] for k in FORM_FIELDS}, base=ring)
+    assert service.apply_setup("v", {"data": "grid25"}).startswith("Setup ready")
+    config, knobs = service.registry.session("v").setup
+    assert config.data == "grid25" and config.depth == service.preset_setup("grid25")["depth"]
