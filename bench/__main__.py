@@ -1,9 +1,9 @@
 """python -m bench [--quick] [--only SECTION ...] [--out bench/RESULTS.md]
 
 Sections: throughput, quality, interactivity (app + page + clients, in a subprocess), scale, gpu; and `presets`
-(the issue-4 5-seed check, about 18 minutes), which runs only when named with --only. The default run took 18
-minutes on the 2-core CPU (bench/RESULTS.md); --quick is a smoke version (under a minute per section) that the tests
-run.
+(the issue-4 5-seed check, about 18 minutes), which runs only when named with --only. The default run takes
+about 21 minutes on the 2-core CPU (section times in bench/RESULTS.md); --quick is a smoke version (under a minute
+per section) that the tests run.
 Results are written as markdown with the machine and date.
 """
 from __future__ import annotations
