@@ -9,21 +9,15 @@ from __future__ import annotations
 import gc
 
 from bench.common import rss_mb, table
+from bench.throughput import engine_rate
 from ganengine.config import Knobs, RunConfig
 from ganengine.presets import get_preset
 from ganengine.trainer import Trainer
 
 
 def rate(config, knobs, seconds) -> float:
-    t = Trainer(config=config, knobs=knobs, max_steps=5)
-    t.run_foreground()
-    s0, t0 = t.run.step, t.run.train_seconds
-    t.set_limits(max_steps=0, max_seconds=t0 + seconds)
-    t.run_foreground()
-    r = (t.run.step - s0) / (t.run.train_seconds - t0)
-    t.close()
-    del t
-    gc.collect()
+    r = engine_rate(config, knobs, seconds, warmup=5)
+    gc.collect()  # the next configuration's RSS should not carry this one's freed tensors
     return r
 
 

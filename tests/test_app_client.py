@@ -1,10 +1,10 @@
 """The launched app through gradio_client: each Client is a visitor with its own trainer."""
 import json
-import time
 
 import pytest
 from PIL import Image
 
+import waiting
 from apphelpers import running_app
 
 
@@ -24,12 +24,7 @@ def status(c):
 
 
 def wait_for(pred, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.2)
-    return False
+    return waiting.wait_for(pred, timeout, every=0.2)
 
 
 def test_start_status_knobs_pause(app):

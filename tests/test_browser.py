@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from apphelpers import running_app
+from waiting import wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -29,12 +30,7 @@ def step_number(page) -> int:
 
 
 def wait_until(pred, timeout=60.0, every=0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(every)
-    return False
+    return wait_for(pred, timeout, every)
 
 
 def test_train_and_explore_in_chromium(page_url):

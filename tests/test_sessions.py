@@ -1,10 +1,11 @@
 """The session registry: per-visitor trainers, the cap, leases (hidden tab pauses), idle cleanup, unload."""
-import time
 
 import pytest
 
 from ganengine.config import Knobs, RunConfig
 from playground.sessions import NoSlot, SessionRegistry
+
+import waiting
 
 
 class FakeClock:
@@ -25,12 +26,7 @@ def registry():
 
 
 def wait_for(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return False
+    return waiting.wait_for(pred, timeout)
 
 
 def kwargs():

@@ -8,15 +8,7 @@ import torch
 
 from ganengine.config import ConfigError
 from ganengine.trainer import Trainer
-
-
-def wait_for(pred, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return False
+from waiting import wait_for
 
 
 @pytest.fixture
