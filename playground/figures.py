@@ -245,8 +245,8 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
                 {**_line(steps, [h["high_quality"] for h in history], "% high quality", FAKE), "yaxis": "y2"}]
         layout = _layout("Modes captured and % high quality", ytitle="modes")
         layout["yaxis"]["range"] = [0, k + 0.5]
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 100], "dtick": 25,
-                            "title": {"text": "% high quality"}}
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 100], "tickmode": "linear", "dtick": 25,
+                            "showgrid": False, "title": {"text": "% high quality"}}
         layout["margin"]["r"] = 56  # room for the right axis' title and ticks
         refs = [(name, hq) for name, (modes, hq, _) in (reference or {}).items()
                 if name.startswith("PacGAN4") or name.startswith("GAN (")]
@@ -264,7 +264,8 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         data = [_line(steps, [h["fd"] for h in history], "FD (classifier features)", DISC),
                 {**_line(steps, [h["classes"] for h in history], "classes present", REAL), "yaxis": "y2"}]
         layout = _layout("FD (classifier features) and classes present", ytitle="FD (lower is better)", ylog=True)
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 10.5], "title": {"text": "classes"}}
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 10.5], "tickmode": "linear", "tick0": 0,
+                            "dtick": 2, "showgrid": False, "title": {"text": "classes"}}
         layout["margin"]["r"] = 56
         if floor:
             layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": floor, "y1": floor,
