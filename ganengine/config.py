@@ -7,6 +7,7 @@ one clear sentence, so a UI or a CLI can show it as is.
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import asdict, dataclass, fields, replace
 
 DATASETS = ("ring8", "grid25", "spiral", "moons", "points",  # 2-D
@@ -16,19 +17,30 @@ MODELS = ("mlp", "dcgan", "cgan")
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_SEED = 2**31 - 1
+MIN_BATCH = 2  # BatchNorm in training mode needs two samples per channel (batch 1 crashes BatchNorm1d)
 
 
 class ConfigError(ValueError):
     """A setting a user gave is not usable; the message says which and why."""
 
 
-def _check_number(name: str, value, low: float, high: float, *, integer: bool = False, low_open: bool = False):
-    """Return value as int/float if low <= value <= high (low < value if low_open), else raise ConfigError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _check_number(name: str, value, low: float, high: float, *, integer: bool = False, low_open: bool = False,
+                  why_low: str = ""):
+    """Return value as int/float if low <= value <= high (low < value if low_open), else raise ConfigError
+    (why_low, if given, is added to the sentence when the value is too low).
+
+    Booleans are refused (JSON ``true`` must not become 1), as are NaN, infinities and numbers too large for a float
+    (a string such as "1e999" or an int such as 10**400)."""
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":
+        raise ConfigError(f"{name} must be a number, got the true/false value {value!r}")
+    if not isinstance(value, (int, float)):
         try:
             value = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be a number, got {value!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"{name} must be a number, got {reprlib.repr(value)}") from None
+    if isinstance(value, int) and not -2**53 <= value <= 2**53:  # beyond every range here, and beyond float's reach
+        raise ConfigError(f"{name} must be in [{low:g}, {high:g}], got a number near "
+                          f"10^{int(value.bit_length() * 0.30103)}")
     if not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value}")
     if integer:
@@ -38,7 +50,8 @@ def _check_number(name: str, value, low: float, high: float, *, integer: bool = 
     too_low = value <= low if low_open else value < low
     if too_low or value > high:
         bracket = "(" if low_open else "["
-        raise ConfigError(f"{name} must be in {bracket}{low:g}, {high:g}], got {value:g}")
+        why = f" ({why_low})" if too_low and why_low else ""
+        raise ConfigError(f"{name} must be in {bracket}{low:g}, {high:g}]{why}, got {value:g}")
     return value
 
 
@@ -122,14 +135,16 @@ class Knobs:
         checks = {
             "lr_g": ("G learning rate", 0, 1, False, True), "lr_d": ("D learning rate", 0, 1, False, True),
             "beta1": ("Adam beta1", 0, 0.999, False, False), "beta2": ("Adam beta2", 0, 0.9999, False, False),
-            "d_steps": ("D steps per G step", 1, 20, True, False), "batch_size": ("batch size", 1, 4096, True, False),
+            "d_steps": ("D steps per G step", 1, 20, True, False), "batch_size": ("batch size", MIN_BATCH, 4096, True, False),
             "label_smoothing": ("label smoothing", 0, 0.5, False, False), "r1_weight": ("R1 weight", 0, 1000, False, False),
             "gp_weight": ("gradient-penalty weight", 0, 1000, False, False),
             "ema_decay": ("EMA decay", 0, 0.99999, False, False),
             "lr_decay_steps": ("lr decay steps", 0, 10**9, True, False), "lr_floor": ("lr floor", 0, 1, False, False),
         }
         for name, (label, low, high, integer, low_open) in checks.items():
-            value = _check_number(label, getattr(self, name), low, high, integer=integer, low_open=low_open)
+            why_low = "BatchNorm layers need two samples to normalise a batch" if name == "batch_size" else ""
+            value = _check_number(label, getattr(self, name), low, high, integer=integer, low_open=low_open,
+                                  why_low=why_low)
             object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict:

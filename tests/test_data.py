@@ -66,6 +66,12 @@ def test_user_points_csv_and_npy(tmp_path):
     assert build_source(RunConfig(data="points", points_path=str(npy)), CPU).spec.size == 100
 
 
+@pytest.mark.parametrize("raw", [b"\xef\xbb\xbf0,1\n2,3\n4,5\n", b"\xef\xbb\xbfx,y\n0,1\n2,3\n4,5\n"])
+def test_a_byte_order_mark_keeps_the_first_row(raw):
+    """Excel's "CSV UTF-8" starts with a BOM: with no header, the first row used to be taken for one and dropped."""
+    np.testing.assert_array_equal(parse_points(raw), [[0, 1], [2, 3], [4, 5]])
+
+
 @pytest.mark.parametrize("text,match", [
     ("1,2\n3,nan\n", "NaN"), ("1,2,3\n4,5,6\n", "columns"), ("a,b\nc,d\n", "not two numbers"), ("", "between 2"),
     ("1,2\n", "between 2"), ("1,inf\n2,3\n", "NaN or infinite"), ("1e9,1\n1,2\n", "1e6"),

@@ -132,7 +132,7 @@ def parse_points(raw: bytes, name: str = "points") -> np.ndarray:
             raise ConfigError(f"{name}: not a readable .npy array of numbers ({err})") from None
     else:
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig")  # drops a leading byte-order mark (Excel writes one), else row 1 is lost
         except UnicodeDecodeError:
             raise ConfigError(f"{name}: not a text CSV or a .npy file") from None
         rows, header_skipped = [], False
