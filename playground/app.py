@@ -136,8 +136,14 @@ def hide_ui_events(demo: gr.Blocks) -> None:
 
 
 def launch_kwargs(playground: Playground) -> dict:
-    """Arguments for demo.launch() that the app needs wherever it runs."""
+    """Arguments for demo.launch() that the app needs wherever it runs (`python app.py`, tests, a Space).
+
+    Also makes Gradio's output cache writes atomic (playground/cache_writes.py), since every launch goes through here."""
     from pathlib import Path
+
+    from playground import cache_writes
+
+    cache_writes.install()
     save_dir = Path(playground.settings.save_dir).resolve()
     save_dir.mkdir(parents=True, exist_ok=True)
     return {"head": plotly_head(), "css": CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
