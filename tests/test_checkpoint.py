@@ -172,3 +172,147 @@ def test_killing_a_writer_leaves_a_valid_checkpoint(tmp_path):
     assert len(seen_steps) >= 2  # the writer did replace the file between kills
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ck.pt"]
     assert all(name.startswith(".ck.pt.") for name in leftovers)  # at most unfinished temp files, never the target
+
+
+# ---- hostile files that used to pass validation (issue 17) -------------------------------------------------------
+def hostile(config: dict, shape, *, expand=True, num_classes=10) -> dict:
+    """A checkpoint whose every weight is a stride-0 view of one number (4 bytes of storage), for this config/shape."""
+    import io as _io
+
+    from ganengine.config import Knobs, RunConfig
+    from ganengine.data.spec import DataSpec
+    from ganengine.models import _build
+    cfg = RunConfig(**config)
+    spec = DataSpec(name="mnist", title="x", kind="image", shape=tuple(shape), num_classes=num_classes)
+    with torch.device("meta"):
+        G, D = _build(cfg, spec)  # no size check: the attacker's own tool
+
+    def fake(model):
+        return {k: (torch.zeros((), dtype=v.dtype).expand(v.shape) if expand else torch.zeros(v.shape, dtype=v.dtype))
+                for k, v in model.state_dict().items()}
+    spec_d = {"name": "mnist", "title": "x", "kind": "image", "shape": list(shape), "num_classes": num_classes,
+              "class_names": [str(i) for i in range(num_classes)], "bounds": [-1, 1, -1, 1], "centres": None,
+              "sigma": None}
+    ckpt = {"format": "ganengine-checkpoint", "version": 1, "config": cfg.to_dict(), "knobs": Knobs().to_dict(),
+            "spec": spec_d, "step": 1, "state": {"G": fake(G), "D": fake(D), "G_ema": None}}
+    buf = _io.BytesIO()
+    torch.save(ckpt, buf)
+    return buf.getvalue()
+
+
+def test_a_10kb_file_of_expanded_views_is_refused():
+    """The review's file: 10 KB whose tensors claim gigabytes (stride-0 views); it used to pass validation, and the
+    server then built full-size models."""
+    import time
+    data = hostile(dict(data="mnist", model="dcgan", width=64, device="cpu"), (3, 1024, 1024))
+    assert len(data) < 30_000
+    began = time.monotonic()
+    with pytest.raises(CheckpointError, match="expanded or strided view|limit") as err:
+        read_checkpoint(data)
+    assert time.monotonic() - began < 5 and "\n" not in str(err.value)
+
+
+def test_expanded_views_are_refused_even_for_a_small_model():
+    data = hostile(dict(data="mnist", model="dcgan", width=8, device="cpu"), (1, 28, 28))
+    with pytest.raises(CheckpointError, match="expanded or strided view"):
+        read_checkpoint(data)
+
+
+def test_a_transposed_weight_is_refused(tiny_points):
+    import io
+    ckpt = build_checkpoint(GANRun(config=tiny_points[0], knobs=tiny_points[1]))
+    key, w = next((k, v) for k, v in ckpt["state"]["G"].items() if v.ndim == 2 and v.shape[0] == v.shape[1])
+    ckpt["state"]["G"] = dict(ckpt["state"]["G"], **{key: w.clone().t()})
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    with pytest.raises(CheckpointError, match="strided view"):
+        read_checkpoint(buf.getvalue())
+
+
+@pytest.mark.parametrize("shape,match", [((3, 1024, 1024), "limit is 256"), ((4, 28, 28), "unsupported"),
+                                         ((3, 20000, 20000), "limit is 256"), ((1, 2, 2), "2x2")])
+def test_image_shapes_in_the_spec_are_bounded(shape, match):
+    import io
+    run_ck = hostile(dict(data="mnist", model="dcgan", width=8, device="cpu"), (1, 28, 28), expand=False)
+    ckpt = torch.load(io.BytesIO(run_ck), weights_only=True)
+    ckpt["spec"]["shape"] = list(shape)
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    with pytest.raises(CheckpointError, match=match):
+        read_checkpoint(buf.getvalue())
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("num_classes", 10**6, "limit is 1000"), ("num_classes", True, "whole number"),
+    ("class_names", ["x"] * 2000, "class names"), ("class_names", ["x" * 10_000], "class names"),
+    ("bounds", [0, float("inf"), 0, 1], "bounds"), ("centres", torch.zeros(5000, 2), "centres"),
+    ("name", "x" * 10_000, "name and title"),
+], ids=["classes", "classes-bool", "many-names", "long-name", "bounds", "centres", "long-title"])
+def test_other_spec_fields_are_bounded(tiny_points, field, value, match):
+    import io
+    ckpt = build_checkpoint(GANRun(config=tiny_points[0], knobs=tiny_points[1]))
+    ckpt["spec"][field] = value
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    with pytest.raises(CheckpointError, match=match):
+        read_checkpoint(buf.getvalue())
+
+
+def test_a_model_over_the_parameter_cap_is_refused_before_anything_is_built():
+    """256 x 256 RGB at width 256 asks for a 724M-parameter DCGAN generator: refused on the meta device."""
+    import io
+    ckpt = torch.load(io.BytesIO(hostile(dict(data="mnist", model="dcgan", width=256, device="cpu"), (3, 256, 256))),
+                      weights_only=True)
+    ckpt["state"] = {"G": {}, "D": {}}  # the size check comes before the weights are compared
+    with pytest.raises(CheckpointError, match="parameters; the limit is 50,000,000"):
+        read_checkpoint(_saved(ckpt))
+
+
+def test_build_models_refuses_over_the_cap_with_one_sentence():
+    from ganengine.config import ConfigError, RunConfig
+    from ganengine.data.spec import DataSpec
+    from ganengine.models import MAX_MODEL_PARAMS, build_models
+    spec = DataSpec(name="x", title="x", kind="image", shape=(3, 64, 64))
+    with pytest.raises(ConfigError, match=f"limit is {MAX_MODEL_PARAMS:,}.*lower the width"):
+        build_models(RunConfig(data="mnist", model="mlp", width=512), spec)
+
+
+def _saved(ckpt) -> bytes:
+    import io
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    return buf.getvalue()
+
+
+def test_optimiser_and_rng_states_are_checked(tiny_points):
+    run = GANRun(config=tiny_points[0], knobs=tiny_points[1])
+    train(run, 2)
+    good = build_checkpoint(run)
+
+    def variant(edit):
+        import copy
+        ck = copy.deepcopy(good)
+        edit(ck["state"])
+        return _saved(ck)
+    bad = {
+        "moment shape": lambda s: s["opt_g"]["state"][0].update(exp_avg=torch.zeros(3)),
+        "extra parameter": lambda s: s["opt_d"]["state"].update({99: s["opt_d"]["state"][0]}),
+        "amsgrad": lambda s: s["opt_g"]["param_groups"][0].update(amsgrad=True),
+        "lr": lambda s: s["opt_g"]["param_groups"][0].update(lr=float("nan")),
+        "step": lambda s: s["opt_g"]["state"][0].update(step=torch.zeros(10**5)),
+        "rng": lambda s: s["rng"].update(noise=torch.zeros(10**6, dtype=torch.uint8)),
+        "nan moment": lambda s: s["opt_d"]["state"][0]["exp_avg_sq"].fill_(float("nan")),
+    }
+    for what, edit in bad.items():
+        with pytest.raises(CheckpointError) as err:
+            read_checkpoint(variant(edit))
+        assert "\n" not in str(err.value), what
+    assert read_checkpoint(_saved(good))["step"] == 2
+
+
+def test_a_foreign_data_order_is_refused_on_restore(tiny_digits):
+    run = GANRun(config=tiny_digits[0], knobs=tiny_digits[1])
+    ckpt = read_checkpoint(checkpoint_bytes(run))
+    ckpt["state"]["rng"]["data"]["perm"] = torch.arange(10) + 10**9  # indices the dataset does not have
+    with pytest.raises(CheckpointError, match="data order"):
+        restore_run(ckpt, GANRun(config=ckpt["_config"], knobs=ckpt["_knobs"]))

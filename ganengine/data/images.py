@@ -75,8 +75,13 @@ class TensorImageSource:
         return {"generator": self.generator.get_state(), "perm": self.perm.clone(), "pos": self.pos}
 
     def set_state(self, state: dict) -> None:
+        """Restore a get_state(); ValueError if the data order does not fit this dataset (a foreign checkpoint)."""
+        perm, pos, n = state["perm"], int(state["pos"]), len(self.labels)
+        if perm.dtype != torch.int64 or perm.shape != (n,) or not 0 <= pos <= n or \
+                (n and not (0 <= int(perm.min()) and int(perm.max()) < n)):
+            raise ValueError(f"the saved data order is not an order of this dataset's {n:,} images")
         self.generator.set_state(state["generator"])
-        self.perm, self.pos = state["perm"].clone(), int(state["pos"])
+        self.perm, self.pos = perm.clone(), pos
 
 
 class FolderImageSource:
