@@ -26,7 +26,7 @@ import torch
 
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.spec import DataSpec
-from ganengine.models import build_models, count_parameters
+from ganengine.models import build_models
 
 FORMAT = "ganengine-checkpoint"
 VERSION = 1
@@ -127,6 +127,33 @@ def write_atomic(path: Union[str, Path], data: bytes) -> Path:
             pass
         raise
     return path
+
+
+# write_atomic's temporary files: "." + the target's name + "." + mkstemp's 8 random characters + ".tmp".
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temp_files(folder: Union[str, Path], older_than_s: float = 600.0) -> list:
+    """Delete write_atomic's leftovers in folder: temporary files of saves that a killed process (kill -9, a crash,
+    a power cut) never finished. Only regular files named as write_atomic names them and not modified for
+    older_than_s seconds are removed, so a save in progress (another thread or process) is never hit; the default
+    of 10 minutes is far longer than any save takes. Returns the names removed. Missing folders are fine."""
+    folder, removed = Path(folder), []
+    cutoff = time.time() - older_than_s
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for entry in entries:
+        if not _TEMP_NAME.match(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except FileNotFoundError:  # removed meanwhile (its save finished, or another clean-up)
+            pass
+    return removed
 
 
 def save_checkpoint(run, path: Union[str, Path]) -> Path:

@@ -316,3 +316,53 @@ def test_a_foreign_data_order_is_refused_on_restore(tiny_digits):
     ckpt["state"]["rng"]["data"]["perm"] = torch.arange(10) + 10**9  # indices the dataset does not have
     with pytest.raises(CheckpointError, match="data order"):
         restore_run(ckpt, GANRun(config=ckpt["_config"], knobs=ckpt["_knobs"]))
+
+
+STUCK_WRITER = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from ganengine.checkpoint import write_atomic
+
+
+def stuck(fd):  # the data is written; the process dies before the rename
+    print("writing", flush=True)
+    time.sleep(60)
+
+
+os.fsync = stuck
+write_atomic({path!r}, b"x" * 100_000)
+"""
+
+
+def test_stale_temp_files_of_a_killed_save_are_removed(tmp_path):
+    """kill -9 during a save leaves '.ck.pt.XXXXXXXX.tmp' for good; remove_stale_temp_files deletes it, and only it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ganengine.checkpoint import remove_stale_temp_files, write_atomic
+    root = str(Path(__file__).resolve().parents[1])
+    path = tmp_path / "ck.pt"
+    write_atomic(path, b"old")
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_WRITER.format(root=root, path=str(path))],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ck.pt"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".ck.pt.") and leftovers[0].endswith(".tmp")
+    keep = ["notes.tmp", ".hidden", ".ck.pt.short.tmp", "ck.pt.abcdefgh.tmp", "other.pt"]
+    for name in keep:
+        (tmp_path / name).write_bytes(b"mine")
+    (tmp_path / ".dir.abcdefgh.tmp").mkdir()  # the pattern, but a folder
+    assert remove_stale_temp_files(tmp_path, older_than_s=60) == []  # too fresh: a save may still be under way
+    old = time.time() - 120
+    for p in tmp_path.iterdir():
+        os.utime(p, (old, old))
+    assert remove_stale_temp_files(tmp_path, older_than_s=60) == leftovers
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep + ["ck.pt", ".dir.abcdefgh.tmp"])
+    assert path.read_bytes() == b"old"
+    assert remove_stale_temp_files(tmp_path / "missing") == []
