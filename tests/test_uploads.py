@@ -157,3 +157,38 @@ def test_uploaded_checkpoints(tmp_path):
     assert "limited to 1 MiB" in svc.upload("v", str(huge))[1]
     assert svc.upload("v", None)[0] is None
     reg.shutdown()
+
+
+# ---- image dimensions (issue 17) -----------------------------------------------------------------------------------
+def png_header_only(width, height):
+    """A tiny PNG that declares width x height (PIL reads only the header until it decodes)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [20000, 5000])
+def test_a_zip_with_a_huge_image_is_refused_with_the_limit(tmp_path, side):
+    """A 20000 x 20000 PNG compresses small and used to reach training as a raw error (or 1.1 GiB of pixels)."""
+    z = make_zip(tmp_path / "huge.zip", [("ok.png", png_bytes()), ("huge.png", png_header_only(side, side))])
+    with pytest.raises(ConfigError, match=f"huge.png is (larger than the limit|{side} x {side} pixels).*4096 x 4096"):
+        extract_images(z, tmp_path / "out")
+
+
+def test_a_zip_with_an_unreadable_image_is_refused(tmp_path):
+    z = make_zip(tmp_path / "junk.zip", [("ok.png", png_bytes()), ("junk.png", b"not an image at all" * 10)])
+    with pytest.raises(ConfigError, match="junk.png is not a readable image"):
+        extract_images(z, tmp_path / "out")
+
+
+def test_a_huge_image_in_a_folder_is_refused_when_decoded(tmp_path):
+    from ganengine.data.images import read_image
+    (tmp_path / "huge.png").write_bytes(png_header_only(20000, 20000))
+    with pytest.raises(ConfigError, match="4096 x 4096"):
+        read_image(tmp_path / "huge.png", 32, 3)
+    (tmp_path / "ok.png").write_bytes(png_bytes())
+    assert read_image(tmp_path / "ok.png", 16, 3).shape == (3, 16, 16)

@@ -7,7 +7,9 @@ cannot push past the limits):
 - a compression ratio of at most MAX_RATIO per member (zip bombs);
 - no absolute paths, no "..", no drive letters, no symlinks: every member lands inside the target folder;
 - only image files are extracted (by suffix), other members are skipped and counted.
-Images are checked again when decoded (PIL's decompression-bomb limit).
+- every extracted image must be readable and at most MAX_IMAGE_PIXELS, read from its header (a 20000 x 20000 PNG
+  compresses to a few hundred KB but decodes to 1.1 GiB); the caller deletes the folder when the zip is refused.
+Images are checked again when decoded (images.read_image).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from ganengine.config import ConfigError
-from ganengine.data.images import IMAGE_SUFFIXES
+from ganengine.data.images import IMAGE_SUFFIXES, open_image
 
 MAX_FILES = 20_000
 MAX_TOTAL_BYTES = 300 * 2**20
@@ -87,4 +89,6 @@ def extract_images(zip_path: str | Path, target: str | Path) -> dict:
                     if remaining < 0 or written > MAX_TOTAL_BYTES:
                         raise ConfigError("the zip's contents are larger than its directory says: refused")
                     dst.write(chunk)
+            with open_image(out, rel.name):  # header only: refuses unreadable and oversized images
+                pass
     return {"images": len(members), "skipped": skipped, "bytes": written}

@@ -21,6 +21,10 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BUNDLED_MNIST = ASSETS / "mnist5k.npz"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 MAX_FOLDER_FILES = 500_000
+# Largest image decoded: 4096 x 4096 = 16.8 megapixels (48 MiB as RGB), a 12-megapixel phone photo fits. Checked from
+# the file's header before decoding: a small PNG of 20000 x 20000 pixels would decode to 1.1 GiB.
+MAX_IMAGE_PIXELS = 4096 * 4096
+IMAGE_LIMIT_TEXT = f"{MAX_IMAGE_PIXELS / 1e6:.1f} megapixels (4096 x 4096)"
 DIGITS = tuple(str(d) for d in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 CIFAR = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -114,12 +118,38 @@ class FolderImageSource:
     set_state = TensorImageSource.set_state
 
 
+def open_image(path, name: str = ""):
+    """PIL's lazy Image.open (only the header is read), refused with ConfigError when it is not a readable image or
+    has more than MAX_IMAGE_PIXELS pixels. Use as a context manager, like Image.open."""
+    import warnings
+
+    from PIL import Image
+    name = name or Path(path).name
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except Image.DecompressionBombError:  # PIL's own limit (about 179 megapixels), far above ours
+        raise ConfigError(f"{name} is larger than the limit of {IMAGE_LIMIT_TEXT} per image") from None
+    except (OSError, ValueError, SyntaxError) as err:  # UnidentifiedImageError is an OSError
+        raise ConfigError(f"{name} is not a readable image ({str(err)[:80]})") from None
+    w, h = img.size
+    if w * h > MAX_IMAGE_PIXELS:
+        img.close()
+        raise ConfigError(f"{name} is {w} x {h} pixels; the limit is {IMAGE_LIMIT_TEXT} per image")
+    return img
+
+
 def read_image(path: Path, size: int, channels: int) -> np.ndarray:
-    """Decode one image file to uint8 (C, size, size): shorter side resized to size, then centre-cropped."""
+    """Decode one image file to uint8 (C, size, size): shorter side resized to size, then centre-cropped.
+    ConfigError if it is unreadable or over MAX_IMAGE_PIXELS (checked from its header, before decoding)."""
     from PIL import Image, ImageOps
-    with Image.open(path) as img:
-        img = img.convert("L" if channels == 1 else "RGB")
-        img = ImageOps.fit(img, (size, size), method=Image.Resampling.BICUBIC)
+    with open_image(path) as img:
+        try:
+            img = img.convert("L" if channels == 1 else "RGB")
+            img = ImageOps.fit(img, (size, size), method=Image.Resampling.BICUBIC)
+        except (OSError, ValueError, SyntaxError) as err:  # truncated or corrupt image data
+            raise ConfigError(f"{Path(path).name} is not a readable image ({str(err)[:80]})") from None
         arr = np.asarray(img, dtype=np.uint8)
     return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
 
@@ -182,14 +212,10 @@ def list_image_folder(folder: Path) -> tuple[list, list, tuple]:
 
 def folder_channels(files: list) -> int:
     """1 if the first few images are all greyscale, else 3."""
-    from PIL import Image
     for f in files[:16]:
-        try:
-            with Image.open(f) as img:
-                if img.mode not in ("L", "1", "I;16", "I"):
-                    return 3
-        except OSError as err:
-            raise ConfigError(f"cannot read image {f.name}: {err}") from None
+        with open_image(f) as img:
+            if img.mode not in ("L", "1", "I;16", "I"):
+                return 3
     return 1
 
 
