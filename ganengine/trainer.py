@@ -76,13 +76,16 @@ class Trainer:
         with self._cv:
             if self._closed:
                 return
-            if self._finished and self._limit_reached():
-                self._message = "The run reached its limit; raise the limit or reset to train more."
-                return
-            self._running, self._finished, self._message = True, False, ""
-            self._status_dirty = True
-            self._ensure_thread()
-            self._cv.notify_all()
+            at_limit = self._limit_reached()
+            if at_limit:
+                self._say_at_limit()
+            else:
+                self._running, self._finished, self._message = True, False, ""
+                self._status_dirty = True
+                self._ensure_thread()
+                self._cv.notify_all()
+        if at_limit and not self.alive:
+            self._publish()
 
     resume = start
 
@@ -106,25 +109,43 @@ class Trainer:
     _exit_when_idle = False
 
     def pause(self) -> None:
+        """Stop all work after the current step: continuous training and any queued step commands."""
         with self._cv:
             if self._running:
                 self._running, self._status_dirty = False, True
+            self._commands.clear()
             self._cv.notify_all()
         if not self.alive:
             self._publish()
 
-    def step(self, n: int = 1, kind: str = "both") -> None:
-        """Queue n iterations of a kind: "both" (d_steps D updates, then G), "d" (one D update), "g" (one G)."""
+    def step(self, n: int = 1, kind: str = "both") -> bool:
+        """Queue n iterations of a kind: "both" (d_steps D updates, then G), "d" (one D update), "g" (one G).
+        Queued steps count towards max_steps / max_seconds like any others: they stop at the limit. Returns False
+        (and sets the snapshot's message, as start() does) when the run is already at its limit or closed."""
         if kind not in ("both", "d", "g"):
             raise ConfigError(f"step kind must be both, d or g; got {kind!r}")
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
             raise ConfigError(f"steps must be a whole number from 1 to 100000; got {n!r}")
         with self._cv:
             if self._closed:
-                return
-            self._commands.append([kind, n])
-            self._ensure_thread()
-            self._cv.notify_all()
+                return False
+            at_limit = self._limit_reached()
+            if at_limit:
+                self._say_at_limit()
+            else:
+                self._commands.append([kind, n])
+                self._finished = False  # a raised limit lets a finished run take steps again
+                self._ensure_thread()
+                self._cv.notify_all()
+        if at_limit and not self.alive:
+            self._publish()
+        return not at_limit
+
+    def _say_at_limit(self) -> None:  # caller holds _cv; a worker publishes the message, else the caller must
+        self._finished = True
+        self._message = "The run reached its limit; raise the limit or reset to train more."
+        self._status_dirty = True
+        self._cv.notify_all()
 
     def step_d(self) -> None:
         self.step(1, "d")
@@ -240,6 +261,13 @@ class Trainer:
             return self._running
 
     @property
+    def working(self) -> bool:
+        """Whether the trainer has work: training continuously, step commands queued, or in the middle of a step.
+        (``running`` is only the first; a lease that should stop all work on a hidden page checks this one.)"""
+        with self._lock:
+            return self._running or bool(self._commands) or self._busy
+
+    @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -297,6 +325,8 @@ class Trainer:
         if self._status_dirty:
             self._status_dirty = False
             return "publish", False
+        if (self._commands or self._running) and self._limit_reached():
+            return "limit", False  # every training step counts: continuous, queued, D-only or G-only
         if self._commands:
             cmd = self._commands[0]
             cmd[1] -= 1
@@ -334,10 +364,12 @@ class Trainer:
                     idle += clock() - t0
             kind, shown = work
             try:
-                if kind in ("knobs", "publish"):
+                if kind in ("knobs", "publish", "limit"):
                     if kind == "knobs":
                         self._apply_pending_knobs()
                     with self._run_lock:
+                        if kind == "limit":
+                            self._finish_at_limit()
                         self._publish()
                     continue
                 with self._run_lock:
@@ -357,11 +389,14 @@ class Trainer:
                         self._publish()
                         last_publish = now
             except Exception as err:  # keep the thread (and the app) alive; tell the user what happened
-                traceback.print_exc(file=sys.stderr)
                 with self._cv:
                     self._running = False
                     self._commands.clear()
-                    self._message = f"Training stopped by an error: {type(err).__name__}: {str(err)[:200]}"
+                    if isinstance(err, ConfigError):  # e.g. an unreadable image in a folder: already one sentence
+                        self._message = f"Training stopped: {str(err)[:300]}"
+                    else:
+                        traceback.print_exc(file=sys.stderr)
+                        self._message = f"Training stopped by an error: {type(err).__name__}: {str(err)[:200]}"
                 self._publish()
 
     _visuals_fresh = False
@@ -392,14 +427,21 @@ class Trainer:
             self._visuals = run.render_visuals()
             self._visuals_fresh = True
         if self._limit_reached():
-            with self._cv:
-                if self._running:
-                    self._running = False
-                    self._finished = True
-                    what = f"{self.max_steps} steps" if self.max_steps and run.step >= self.max_steps \
-                        else f"{self.max_seconds:g} s of training"
-                    self._message = f"Finished: the run reached its limit of {what}."
-                    run.add_event("limit", self._message)
+            self._finish_at_limit()
+
+    def _finish_at_limit(self) -> None:
+        """On the training thread, holding _run_lock: stop all work (continuous and queued) at the run's limit."""
+        run = self.run
+        with self._cv:
+            self._running = False
+            self._commands.clear()
+            self._status_dirty = True
+            if not self._finished:
+                self._finished = True
+                what = f"{self.max_steps} steps" if self.max_steps and run.step >= self.max_steps \
+                    else f"{self.max_seconds:g} s of training"
+                self._message = f"Finished: the run reached its limit of {what}."
+                run.add_event("limit", self._message)
 
     def _publish(self, status_hint: Optional[str] = None) -> None:
         """Build a Snapshot outside the lock (only the training thread or an idle trainer calls this), swap it in."""

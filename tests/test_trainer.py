@@ -221,3 +221,85 @@ def test_restore_points_are_bounded():
         rp2.add(step, {}, 300)
     assert len(rp2) <= 3  # the byte budget binds first
     assert rp2.at_or_before(-1) is None
+
+
+# ---- limits and queued work (issue 17) ---------------------------------------------------------------------------
+def test_queued_steps_stop_at_the_step_limit(tiny_points):
+    """A finished public run given step("both", 100000) five times reached step 8,040 and kept training."""
+    config, knobs = tiny_points
+    t = Trainer(config=config, knobs=knobs, max_steps=30, threads=1)
+    t.start()
+    assert wait_for(lambda: t.snapshot().status == "finished")
+    for _ in range(5):
+        assert t.step(100_000, "both") is False  # at the limit: nothing is queued
+    assert t.wait_idle(5) and t.snapshot().step == 30
+    assert "limit" in t.snapshot().message and t.snapshot().status == "finished"
+    t.close()
+
+
+@pytest.mark.parametrize("kind", ["both", "d", "g"])
+def test_manual_steps_count_towards_the_limit(tiny_points, kind):
+    config, knobs = tiny_points
+    t = Trainer(config=config, knobs=knobs, max_steps=12, threads=1)
+    assert t.step(100_000, kind) is True
+    assert t.wait_idle(20)
+    snap = t.snapshot()
+    assert snap.step == 12 and snap.status == "finished" and "limit of 12 steps" in snap.message
+    t.start()  # start and step both refuse, with the message
+    assert not t.running and t.step(1) is False and t.wait_idle(5) and t.snapshot().step == 12
+    t.set_limits(max_steps=15)  # a raised limit lets it go on
+    assert t.step(100) is True and t.wait_idle(20) and t.snapshot().step == 15
+    t.close()
+
+
+def test_the_seconds_limit_stops_queued_steps(tiny_points):
+    config, knobs = tiny_points
+    t = Trainer(config=config, knobs=knobs, max_seconds=0.3, threads=1)
+    t.step(100_000)
+    assert wait_for(lambda: t.snapshot().status == "finished", timeout=20)
+    assert t.wait_idle(5) and "0.3 s of training" in t.snapshot().message
+    step = t.snapshot().step
+    time.sleep(0.2)
+    assert t.snapshot().step == step and t.step(5) is False
+    t.close()
+
+
+def test_pause_clears_queued_steps_and_working_reports_them(tiny_points):
+    config, knobs = tiny_points
+    t = Trainer(config=config, knobs=knobs, threads=1)
+    assert not t.working
+    t.step(100_000)
+    assert t.working and not t.running  # queued work, not continuous training
+    assert wait_for(lambda: t.snapshot().step >= 3)
+    t.pause()
+    assert t.wait_idle(5) and not t.working
+    with t.with_run() as run:
+        step = run.step
+    time.sleep(0.2)
+    with t.with_run() as run:
+        assert run.step == step < 100_000
+    t.pause()  # the Step buttons pause first, then queue: one step still happens
+    t.step(1)
+    assert t.wait_idle(5) and t.snapshot().step == step + 1
+    t.start()
+    assert t.working
+    t.pause()
+    assert t.wait_idle(5) and not t.working
+    t.close()
+
+
+def test_an_unreadable_folder_image_stops_training_with_a_sentence(tmp_path):
+    """A ConfigError raised while training (here: a corrupt image met mid-run) is shown as its own sentence."""
+    from PIL import Image
+
+    from ganengine.config import Knobs, RunConfig
+    for i in range(4):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / f"img{i}.png")
+    t = Trainer(config=RunConfig(data="folder", folder_path=str(tmp_path), model="dcgan", image_size=8, width=4,
+                                 latent_dim=4, device="cpu", sample_every=100), knobs=Knobs(batch_size=4), threads=1)
+    (tmp_path / "img2.png").write_bytes(b"corrupted")
+    t.step(3)
+    assert t.wait_idle(20)
+    message = t.snapshot().message
+    assert message.startswith("Training stopped: img2.png is not a readable image") and "Error:" not in message
+    t.close()
