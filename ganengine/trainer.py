@@ -108,12 +108,15 @@ class Trainer:
 
     _exit_when_idle = False
 
-    def pause(self) -> None:
-        """Stop all work after the current step: continuous training and any queued step commands."""
+    def pause(self, *, keep_steps: bool = False) -> None:
+        """Stop all work after the current step: continuous training and any queued step commands. keep_steps=True
+        stops continuous training only, for a Step button that pauses before it queues its step (so a second click
+        does not drop the first click's step when it has not started yet)."""
         with self._cv:
             if self._running:
                 self._running, self._status_dirty = False, True
-            self._commands.clear()
+            if not keep_steps:
+                self._commands.clear()
             self._cv.notify_all()
         if not self.alive:
             self._publish()

@@ -278,9 +278,13 @@ def test_pause_clears_queued_steps_and_working_reports_them(tiny_points):
     time.sleep(0.2)
     with t.with_run() as run:
         assert run.step == step < 100_000
-    t.pause()  # the Step buttons pause first, then queue: one step still happens
+    t.pause()  # a Step button pauses first, then queues: its step still happens
     t.step(1)
     assert t.wait_idle(5) and t.snapshot().step == step + 1
+    for kind in ("both", "d", "g"):  # quick clicks: keep_steps keeps the earlier clicks' steps
+        t.pause(keep_steps=True)
+        t.step(1, kind)
+    assert t.wait_idle(5) and t.snapshot().step == step + 4
     t.start()
     assert t.working
     t.pause()
