@@ -23,6 +23,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ganengine.config import ConfigError, Knobs, RunConfig
+from ganengine.cost import COST_KNOBS, check_step_cost, step_flops
 from ganengine.device import configure_threads
 from ganengine.quality_monitor import QualityMonitor
 from ganengine.run import Event, GANRun
@@ -34,8 +35,12 @@ PUBLISH_INTERVAL = 0.1  # seconds between metric publications while running (vis
 class Trainer:
     def __init__(self, *, config: Optional[RunConfig] = None, knobs: Optional[Knobs] = None, max_steps: int = 0,
                  max_seconds: float = 0.0, threads: Optional[int] = None, on_publish: Optional[Callable] = None,
-                 on_rows: Optional[Callable] = None, quality_every: float = 0.0, quality_samples: int = 2500):
-        """max_steps / max_seconds (0 = none): training pauses with status "finished" when it reaches either.
+                 on_rows: Optional[Callable] = None, quality_every: float = 0.0, quality_samples: int = 2500,
+                 max_step_flops: float = 0.0):
+        """max_steps / max_seconds (0 = none): training pauses with status "finished" when it reaches either; every
+        step counts, continuous or queued. max_step_flops (0 = none): a setup (here, reset) or knob change
+        (batch size, D steps, loss, penalties) whose estimated cost per iteration (ganengine.cost) is higher is
+        refused with ConfigError before anything is built; ganengine.cost.PUBLIC_MAX_STEP_FLOPS is the public cap.
         on_publish(snapshot) is called on the training thread after each publication, and on_rows(rows, columns)
         with every gathered block of full-resolution metric rows (keep both cheap).
         quality_every > 0: every that many seconds of training, a separate thread evaluates a frozen copy of G
@@ -48,8 +53,12 @@ class Trainer:
         self._on_publish = on_publish
         self._on_rows = on_rows
         self.max_steps, self.max_seconds = int(max_steps), float(max_seconds)
+        self.max_step_flops = float(max_step_flops)
+        config, knobs = config or RunConfig(), knobs or Knobs()
+        if self.max_step_flops:
+            check_step_cost(config, knobs, None, self.max_step_flops)
         self.quality = QualityMonitor(self, every=quality_every, samples=quality_samples)
-        self.run = GANRun(config=config or RunConfig(), knobs=knobs or Knobs())
+        self.run = GANRun(config=config, knobs=knobs)
         self._reset_control()
         self._thread: Optional[threading.Thread] = None
         self._closed = False
@@ -161,6 +170,12 @@ class Trainer:
         gp_weight, ema_decay, lr_decay_steps, lr_floor). Validated now (ConfigError, nothing changes); applied by
         the training thread before its next step; each change becomes an Event. Returns the resulting Knobs."""
         with self._cv:
+            base = self._target_knobs
+        new = base.with_changes(**changes)
+        if new == base:
+            return new
+        self._check_knob_cost(base, new)  # outside the lock: an estimate takes milliseconds
+        with self._cv:
             new = self._target_knobs.with_changes(**changes)
             if new == self._target_knobs:
                 return new
@@ -172,18 +187,34 @@ class Trainer:
             self._publish()
         return new
 
-    def set_limits(self, *, max_steps: Optional[int] = None, max_seconds: Optional[float] = None) -> None:
+    def _check_knob_cost(self, old: Knobs, new: Knobs) -> None:
+        """ConfigError if new knobs push an iteration's estimated cost over max_step_flops (and above the old cost,
+        so a run already over a lowered cap can still change its learning rate or come down)."""
+        if not self.max_step_flops or all(getattr(old, f) == getattr(new, f) for f in COST_KNOBS):
+            return
+        run = self.run
+        cost = check_step_cost(run.config, new, run.spec, 0).flops
+        if cost > self.max_step_flops and cost > step_flops(run.config, old, run.spec):
+            check_step_cost(run.config, new, run.spec, self.max_step_flops)
+
+    def set_limits(self, *, max_steps: Optional[int] = None, max_seconds: Optional[float] = None,
+                   max_step_flops: Optional[float] = None) -> None:
+        """Change the limits (0 = none); a lower max_step_flops applies to the next setup or knob change."""
         with self._cv:
             if max_steps is not None:
                 self.max_steps = int(max_steps)
             if max_seconds is not None:
                 self.max_seconds = float(max_seconds)
+            if max_step_flops is not None:
+                self.max_step_flops = float(max_step_flops)
 
     def reset(self, *, config: Optional[RunConfig] = None, knobs: Optional[Knobs] = None) -> None:
         """Rebuild the run (new models, data, optimisers; step 0), paused. With no arguments: same settings.
         The new run is built before the old one is touched, so a ConfigError leaves the old run as it was."""
         with self._cv:
             knobs = knobs or self._target_knobs
+        if self.max_step_flops:  # before anything is built; the same data keeps its exact shape
+            check_step_cost(config or self.run.config, knobs, None if config else self.run.spec, self.max_step_flops)
         new_run = GANRun(config=config or self.run.config, knobs=knobs)
         self._halt_thread()
         with self._run_lock:
