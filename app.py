@@ -21,7 +21,9 @@ def main() -> None:
     playground = Playground()
     playground.registry.start_reaper()
     demo = build_demo(playground)
-    demo.queue(max_size=256, default_concurrency_limit=4)
+    # api_open=False (Gradio's default on a Space): queued events cannot be called directly over /gradio_api/run/,
+    # which would skip the queue's concurrency limits; gradio_client and the page use the queue.
+    demo.queue(max_size=256, default_concurrency_limit=4, api_open=False)
     host = os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if playground.settings.public else "127.0.0.1")
     port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
     demo.launch(server_name=host, server_port=port, **launch_kwargs(playground))

@@ -113,12 +113,8 @@ def build_demo(playground: Playground) -> gr.Blocks:
                          (api_set_knobs, "set_knobs"), (api_step, "step"), (api_server_stats, "server_stats")):
             gr.api(fn, api_name=name, concurrency_limit=8, concurrency_id="api")
 
-        def on_unload(request: gr.Request):
-            sid = getattr(request, "session_hash", None)
-            if sid:
-                playground.registry.drop(sid)
-
-        demo.unload(on_unload)
+        # A closed tab is freed by the page's pagehide beacon (playground/leave.py, installed by launch_kwargs), not by
+        # demo.unload: an unload event holds one connection open per tab, and the seventh tab of a browser hung.
         demo.load(*explore["render"]).then(*explore["interp"])
     hide_ui_events(demo)
     return demo
@@ -138,14 +134,25 @@ def hide_ui_events(demo: gr.Blocks) -> None:
 def launch_kwargs(playground: Playground) -> dict:
     """Arguments for demo.launch() that the app needs wherever it runs (`python app.py`, tests, a Space).
 
-    Also makes Gradio's output cache writes atomic (playground/cache_writes.py), since every launch goes through here."""
+    Also installs the server-side guards, since every launch goes through here: atomic writes of Gradio's output cache
+    (playground/cache_writes.py), and, on the FastAPI app Gradio builds at launch (`app_kwargs` reaches its
+    constructor, so this works with prevent_thread_lock too), a request body cap (http_limits.py), per-visitor caps
+    on queued and running events (queue_fairness.py) and the tab-close beacon route (leave.py)."""
     from pathlib import Path
 
+    from starlette.middleware import Middleware
+
     from playground import cache_writes
+    from playground.http_limits import BodyLimit
+    from playground.leave import HEAD_JS, leave_route
+    from playground.queue_fairness import QueueFairness
 
     cache_writes.install()
     save_dir = Path(playground.settings.save_dir).resolve()
     save_dir.mkdir(parents=True, exist_ok=True)
-    return {"head": plotly_head(), "css": CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
+    app_kwargs = {"middleware": [Middleware(BodyLimit), Middleware(QueueFairness)],
+                  "routes": [leave_route(playground.registry.drop)]}
+    return {"head": plotly_head() + HEAD_JS, "css": CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
             "max_file_size": f"{playground.settings.max_upload_mb}mb", "show_error": False, "ssr_mode": False,
-            "state_session_capacity": 2000, "run_history": False, "theme": gr.themes.Soft(primary_hue="purple")}
+            "state_session_capacity": 2000, "run_history": False, "theme": gr.themes.Soft(primary_hue="purple"),
+            "app_kwargs": app_kwargs}

@@ -22,7 +22,7 @@ def running_app(**settings):
     playground = Playground(Settings(**base))
     playground.registry.start_reaper(interval=0.2)
     demo = build_demo(playground)
-    demo.queue(max_size=64, default_concurrency_limit=4)
+    demo.queue(max_size=64, default_concurrency_limit=4, api_open=False)   # as app.py
     port = free_port()
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                             **launch_kwargs(playground))

@@ -1,5 +1,6 @@
 """The page in a real browser (Debian's Chromium driven by playwright): start a preset, see the counter, curves and
-grid move, move a latent slider and see the image change. Screenshots go to test-artifacts/."""
+grid move, move a latent slider and see the image change; eight tabs of one browser all load, and closing a tab frees
+its trainer at once. Screenshots go to test-artifacts/."""
 import shutil
 import time
 from pathlib import Path
@@ -16,11 +17,16 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 
 @pytest.fixture(scope="module")
-def page_url():
+def served():
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
-    with running_app(max_trainers=2) as (playground, url):
-        yield url
+    with running_app(max_trainers=3) as (playground, url):
+        yield playground, url
+
+
+@pytest.fixture(scope="module")
+def page_url(served):
+    return served[1]
 
 
 def step_number(page) -> int:
@@ -85,3 +91,38 @@ def test_train_and_explore_in_chromium(page_url):
         page.screenshot(path=str(ARTIFACTS / "03-explore.png"), full_page=True)
         browser.close()
     assert not errors, errors
+
+
+def test_eight_tabs_of_one_browser_load_and_a_closed_tab_frees_its_trainer(served):
+    """Chromium opens at most six connections per host: with demo.unload each tab held one (the heartbeat) and the
+    seventh tab stayed on "Loading..." for good. The pagehide beacon (playground/leave.py) holds none."""
+    from playwright.sync_api import sync_playwright
+    playground, url = served
+    registry = playground.registry
+    started = time.monotonic()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        pages = []
+        for _ in range(8):
+            page = context.new_page()
+            page.goto(url, wait_until="load", timeout=60_000)   # with a heartbeat per tab the 7th timed out here
+            pages.append(page)
+        for page in pages:   # every tab rendered the app (not just Gradio's "Loading..." shell)
+            page.locator("#gp-intro").wait_for(timeout=60_000)
+        page = pages[-1]     # the eighth tab's events work: the pretrained image arrives on the Explore tab
+        page.get_by_role("tab", name="Explore").click()
+        page.wait_for_function("() => document.querySelector('#gp-explore-image img')?.getAttribute('src')",
+                               timeout=60_000)
+        page.get_by_role("tab", name="Train").click()
+        sid = page.evaluate("() => window.__gradio_session_hash__")
+        assert sid
+        page.locator("#gp-start").click()
+        assert wait_until(lambda: (s := registry.peek(sid)) is not None and s.live_trainer is not None, timeout=30), \
+            "the last tab's training did not start"
+        page.close()
+        assert wait_until(lambda: registry.peek(sid) is None, timeout=5, every=0.1), \
+            "closing the tab did not free its trainer"
+        assert all(registry.peek(p.evaluate("() => window.__gradio_session_hash__")) is not None for p in pages[:2])
+        browser.close()
+    assert time.monotonic() - started < 150
