@@ -8,7 +8,6 @@ bundled pretrained one (assets/pretrained, shared read-only by all visitors), or
 from __future__ import annotations
 
 import math
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,10 @@ import torch
 from ganengine.checkpoint import CheckpointError, generator_from_checkpoint, read_checkpoint
 from ganengine.latents import angle_degrees, interpolation_path, latent_for_seed, sefa_directions
 from ganengine.models import is_conditional
-from ganengine.render import FAKE_RGB, gif_bytes, image_grid, png_bytes, scatter_image
+from ganengine.render import FAKE_RGB, gif_bytes, image_grid, scatter_image
 from playground.sessions import SessionRegistry
 from playground.settings import Settings
+from playground.visitor_files import replace_export
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "assets" / "pretrained"
 PRETRAINED = {"pretrained:dcgan-digits": ("Pretrained DCGAN digits (bundled)", "dcgan_digits.pt"),
@@ -32,6 +32,7 @@ N_SLIDERS = N_DIMS + N_SEFA
 IMAGE_SIDE = 256        # rendered images are upscaled (nearest) to about this many pixels
 MAX_SEED = 2**31 - 1
 MAX_FRAMES = 48
+MAX_OFFSET = 3.0        # the sliders' range, in sigma; API offsets are clamped to it
 
 
 @dataclass
@@ -68,6 +69,8 @@ def make_source(name: str, title: str, G, config, spec) -> Source:
 
 def clean_seed(seed) -> int:
     try:
+        if isinstance(seed, bool):
+            raise TypeError
         value = int(float(seed))
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"the seed must be a whole number from 0 to {MAX_SEED}") from None
@@ -76,8 +79,56 @@ def clean_seed(seed) -> int:
     return value
 
 
+def clean_label(label, num_classes: int) -> int:
+    """The class to draw: a whole number from 0 to num_classes - 1 (None or "" means 0)."""
+    if label is None or label == "":
+        return 0
+    try:
+        if isinstance(label, bool):
+            raise TypeError
+        f = float(label)
+        value = int(f)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"the digit must be a whole number from 0 to {num_classes - 1}") from None
+    if f != value or not 0 <= value < num_classes:
+        raise ValueError(f"the digit must be a whole number from 0 to {num_classes - 1}")
+    return value
+
+
+def clean_unit(t) -> float:
+    """An interpolation position: a finite number in [0, 1] (clamped)."""
+    try:
+        if isinstance(t, bool):
+            raise TypeError
+        f = float(t)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("t must be a number from 0 to 1") from None
+    if not math.isfinite(f):
+        raise ValueError("t must be a number from 0 to 1")
+    return min(1.0, max(0.0, f))
+
+
+def clean_frames(frames) -> int:
+    try:
+        if isinstance(frames, bool):
+            raise TypeError
+        f = float(frames)
+        if not math.isfinite(f):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"frames must be a whole number from 2 to {MAX_FRAMES}") from None
+    return int(min(MAX_FRAMES, max(2, int(f))))
+
+
 def clean_offsets(offsets) -> torch.Tensor:
-    """Up to N_SLIDERS numbers, each clamped to [-5, 5] sigma (before float32, where 1e300 would become inf)."""
+    """Up to N_SLIDERS numbers, each clamped to the sliders' [-3, 3] sigma (before float32, where 1e300 would become
+    inf); more than N_SLIDERS, bools, NaN, infinities and non-numbers are refused."""
+    if offsets is not None and not isinstance(offsets, (list, tuple)):
+        raise ValueError(f"the latent offsets must be a list of at most {N_SLIDERS} numbers")
+    if offsets is not None and len(offsets) > N_SLIDERS:
+        raise ValueError(f"the latent offsets must be a list of at most {N_SLIDERS} numbers")
+    if any(isinstance(v, bool) for v in offsets or []):
+        raise ValueError("the latent sliders must be numbers")
     values = list(offsets or [])[:N_SLIDERS]
     values += [0.0] * (N_SLIDERS - len(values))
     try:
@@ -86,7 +137,7 @@ def clean_offsets(offsets) -> torch.Tensor:
         raise ValueError("the latent sliders must be numbers") from None
     if not all(math.isfinite(v) for v in floats):
         raise ValueError("the latent sliders must be finite numbers")
-    return torch.tensor([min(5.0, max(-5.0, v)) for v in floats])
+    return torch.tensor([min(MAX_OFFSET, max(-MAX_OFFSET, v)) for v in floats])
 
 
 class ExploreService:
@@ -197,12 +248,7 @@ class ExploreService:
     def _labels(self, src: Source, label, n: int) -> Optional[torch.Tensor]:
         if not src.conditional:
             return None
-        try:
-            value = int(label) if label not in (None, "") else 0
-        except (TypeError, ValueError):
-            value = 0
-        value = int(np.clip(value, 0, src.spec.num_classes - 1))
-        return torch.full((n,), value, dtype=torch.int64)
+        return torch.full((n,), clean_label(label, src.spec.num_classes), dtype=torch.int64)
 
     def class_strip(self, sid: str, seed, offsets) -> Optional[np.ndarray]:
         """One latent drawn as every class (conditional sources); None otherwise."""
@@ -219,11 +265,7 @@ class ExploreService:
         method = method if method in ("lerp", "slerp") else "slerp"
         a = latent_for_seed(clean_seed(seed_a), src.config.latent_dim)
         b = latent_for_seed(clean_seed(seed_b), src.config.latent_dim)
-        try:
-            t = float(np.clip(float(t), 0.0, 1.0))
-            n = int(np.clip(int(frames), 2, MAX_FRAMES))
-        except (TypeError, ValueError):
-            raise ValueError("t must be a number in [0, 1] and frames a whole number") from None
+        t, n = clean_unit(t), clean_frames(frames)
         z_t = _at(a, b, t, method)
         labels = self._labels(src, label, 1)
         at_t = self._picture(src, self._draw(src, z_t[None], labels))
@@ -238,17 +280,14 @@ class ExploreService:
         src = self.current(sid)
         a = latent_for_seed(clean_seed(seed_a), src.config.latent_dim)
         b = latent_for_seed(clean_seed(seed_b), src.config.latent_dim)
-        n = int(np.clip(int(frames), 2, MAX_FRAMES))
-        path = interpolation_path(a, b, n, method if method in ("lerp", "slerp") else "slerp")
+        n = clean_frames(frames)
+        method = method if method in ("lerp", "slerp") else "slerp"   # also keeps visitor text out of the file name
+        path = interpolation_path(a, b, n, method)
         x = self._draw(src, path, self._labels(src, label, n))
         pictures = [self._picture(src, x[i:i + 1]) for i in range(n)]
-        out = Path(tempfile.mkdtemp(prefix="gan-interp-")) / f"interpolation-{seed_a}-{seed_b}-{method}.gif"
-        out.write_bytes(gif_bytes(pictures + pictures[::-1][1:-1], duration_ms=90))
-        return str(out)
-
-    def png_file(self, image: np.ndarray, name: str) -> str:
-        out = Path(tempfile.mkdtemp(prefix="gan-png-")) / f"{name}.png"
-        out.write_bytes(png_bytes(image))
+        name = f"interpolation-{clean_seed(seed_a)}-{clean_seed(seed_b)}-{method}.gif"
+        out = replace_export(self.registry.session(sid), "interp-gif", name,
+                             gif_bytes(pictures + pictures[::-1][1:-1], duration_ms=90))
         return str(out)
 
 

@@ -1,11 +1,21 @@
-"""One trainer per browser session, with a cap, leases and a reaper. No Gradio here: sessions are keyed by a string.
+"""One trainer per browser session, with a cap on working trainers, leases, budgets and a reaper. No Gradio here.
 
-- A visitor gets a Trainer on their first Start or Step, if fewer than ``max_trainers`` exist; otherwise NoSlot.
-- Every page refresh (the UI's timer tick) and every API call renews the visitor's lease (``touch``).
-- The reaper pauses a running trainer whose lease is older than ``lease_seconds`` (a hidden tab stops ticking) and
-  resumes it when the visitor is back; it closes and frees everything of a visitor silent for ``idle_seconds``.
-- ``drop`` (the page's unload event) closes a visitor's trainer at once.
-Trainers are stopped outside the registry lock: stopping waits for the current training step.
+Rules (README "Limits and safety"):
+- A *slot* is for training, not for an open tab: at most ``max_trainers`` trainers may be working at once (training
+  continuously, running queued steps, or being built). A paused or finished run keeps its models but no slot; Start
+  or Step claims one again (``claim`` checks and starts under one lock, so two visitors cannot take the last slot
+  together), or is told politely that all are taken.
+- At most ``max_kept`` trainers stay in memory; when a new one is needed beyond that, the one idle the longest is freed
+  (its visitor is told why when they come back).
+- Every page refresh and API call renews the visitor's lease (``session``). The reaper pauses any work of a visitor whose
+  lease is older than ``lease_seconds`` (a hidden tab) and resumes a continuous run when the visitor is back and a slot
+  is free; it frees everything of a visitor silent for ``idle_seconds``.
+- Nothing runs that the registry does not count: a trainer finished building after its visitor left is closed at once,
+  and the reaper closes any trainer the registry built that is alive but attached to no session.
+- Budgets: a run's training limits (steps, seconds) belong to the page, not to one trainer: the training a visitor's
+  earlier trainers did is carried into the limits of the next one (``budget``).
+``drop`` (the page left) closes a visitor's trainer at once. Trainers are stopped outside the registry lock: stopping
+waits for the current training step.
 """
 from __future__ import annotations
 
@@ -14,14 +24,21 @@ import gc
 import shutil
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from ganengine.trainer import Trainer
 
+EVICT_AFTER = 30.0    # a trainer must have been idle this long before another visitor's build may free it
+
 
 class NoSlot(Exception):
     """Every training slot is taken."""
+
+
+class SessionGone(Exception):
+    """The visitor left (the page was closed) while their request was being served."""
 
 
 @dataclass
@@ -30,10 +47,16 @@ class VisitorSession:
     last_seen: float
     trainer: Optional[Trainer] = None
     paused_by_lease: bool = False
+    resume_on_return: bool = False                # the lease paused a continuous run (not only queued steps)
+    claimed_at: float = float("-inf")             # last Start/Step/build (the longest idle is freed first)
+    spent_steps: int = 0                          # training done by this page's earlier trainers (the budget spans them)
+    spent_seconds: float = 0.0
     sent: dict = field(default_factory=dict)      # versions already sent to this page, to skip unchanged outputs
     explore: dict = field(default_factory=dict)   # the Explore tab's state (generator source, directions)
     setup: Optional[tuple] = None                 # (RunConfig, Knobs) chosen before a trainer exists
-    workdir: Optional[str] = None                 # this visitor's private folder (extracted uploads), removed on drop
+    workdir: Optional[str] = None                 # this visitor's private folder (uploads, exports), removed on drop
+    saves: list = field(default_factory=list)     # checkpoints this page saved (the newest few are kept)
+    last_save: float = float("-inf")
     notice: str = ""                              # told once to a visitor who comes back after being freed
     lock: threading.RLock = field(default_factory=threading.RLock)  # serialises this visitor's rebuilds
 
@@ -43,84 +66,148 @@ class VisitorSession:
         return self.trainer if isinstance(self.trainer, Trainer) else None
 
 
+def trainer_working(trainer) -> bool:
+    """Whether a trainer uses the CPU now: training continuously, queued steps, or mid-step."""
+    working = getattr(trainer, "working", None)
+    return bool(trainer.running if working is None else working)
+
+
 class SessionRegistry:
     def __init__(self, *, max_trainers: int, lease_seconds: float, idle_seconds: float,
-                 trainer_factory: Callable[..., Trainer] = Trainer, clock: Callable[[], float] = time.monotonic):
+                 max_kept: Optional[int] = None, trainer_factory: Callable[..., Trainer] = Trainer,
+                 clock: Callable[[], float] = time.monotonic):
         self.max_trainers = max_trainers
+        self.max_kept = max(max_kept or 3 * max_trainers, max_trainers)
         self.lease_seconds, self.idle_seconds = lease_seconds, idle_seconds
         self._factory, self._clock = trainer_factory, clock
         self._lock = threading.Lock()
         self._sessions: dict[str, VisitorSession] = {}
+        self._built: "weakref.WeakSet[Trainer]" = weakref.WeakSet()  # every trainer built, to find orphans
         self._freed: dict[str, str] = {}  # sid -> why its trainer was freed (bounded), for a visitor who comes back
         self._reaper: Optional[threading.Thread] = None
         self._stop = threading.Event()
 
     # ---- visitors --------------------------------------------------------------------------------------------
     def session(self, sid: str) -> VisitorSession:
-        """The visitor's session (created on first sight), its lease renewed."""
+        """The visitor's session (created on first sight), its lease renewed; a run the lease paused resumes if a
+        slot is free."""
         if not sid:
             raise ValueError("no session id")
-        resume = None
         with self._lock:
+            now = self._clock()
             s = self._sessions.get(sid)
             if s is None:
-                s = self._sessions[sid] = VisitorSession(sid=sid, last_seen=self._clock(),
-                                                         notice=self._freed.pop(sid, ""))
-            s.last_seen = self._clock()
-            if s.paused_by_lease and s.trainer is not None:
-                s.paused_by_lease, resume = False, s.trainer
-        if resume is not None:
-            resume.start()
+                s = self._sessions[sid] = VisitorSession(sid=sid, last_seen=now, notice=self._freed.pop(sid, ""))
+            s.last_seen = now
+            if s.paused_by_lease:
+                s.paused_by_lease = False
+                if s.resume_on_return and s.live_trainer is not None:
+                    if self._working_locked(exclude=s) < self.max_trainers:
+                        s.claimed_at = now
+                        s.live_trainer.start()
+                    else:
+                        s.notice = ("Your run was paused while this page was hidden, and every training slot is now "
+                                    "in use: press Start to try again.")
+                s.resume_on_return = False
         return s
+
+    def sessions(self) -> list[VisitorSession]:
+        """The current visitors' sessions (a copy of the list)."""
+        with self._lock:
+            return list(self._sessions.values())
 
     def peek(self, sid: str) -> Optional[VisitorSession]:
         with self._lock:
             return self._sessions.get(sid)
 
-    def trainer(self, sid: str, **trainer_kwargs) -> Trainer:
-        """The visitor's trainer, created with trainer_kwargs if they have none; NoSlot when the cap is reached."""
+    def _working_locked(self, exclude: Optional[VisitorSession] = None) -> int:
+        return sum(1 for s in self._sessions.values() if s is not exclude and _is_working(s))
+
+    def _no_slot(self) -> NoSlot:
+        return NoSlot(f"All {self.max_trainers} training slots are in use by other visitors. Try again in a "
+                      f"minute; meanwhile the Explore tab's pretrained generator works without a slot.")
+
+    def claim(self, sid: str, work: Callable[[Trainer], None]) -> None:
+        """Take a working slot for the visitor's trainer and give it work (``work(trainer)``: start it, queue steps)
+        under the registry lock, so the slot count and the work agree. NoSlot when every slot is taken."""
         s = self.session(sid)
+        with self._lock:
+            trainer = s.live_trainer
+            if self._sessions.get(sid) is not s or trainer is None:
+                raise SessionGone("this page was closed")
+            if not _is_working(s) and self._working_locked(exclude=s) >= self.max_trainers:
+                raise self._no_slot()
+            s.claimed_at = self._clock()
+            work(trainer)
+
+    def trainer(self, sid: str, **trainer_kwargs) -> Trainer:
+        """The visitor's trainer, created with trainer_kwargs if they have none; NoSlot when every working slot is
+        taken (or every kept trainer is busy). Building counts as working."""
+        s = self.session(sid)
+        evict = None
         with self._lock:
             if s.trainer is not None:
                 return s.trainer
-            if self.active_trainers_locked() >= self.max_trainers:
-                raise NoSlot(f"All {self.max_trainers} training slots are in use by other visitors. Try again in a "
-                             f"minute; meanwhile the Explore tab's pretrained generator works without a slot.")
-            s.trainer = _PENDING  # reserve the slot while building outside the lock
+            now = self._clock()
+            if self._working_locked() >= self.max_trainers:
+                raise self._no_slot()
+            kept = [o for o in self._sessions.values() if o.trainer is not None]
+            if len(kept) >= self.max_kept:
+                idle = [o for o in kept if not _is_working(o) and now - o.claimed_at >= EVICT_AFTER]
+                if not idle:
+                    raise self._no_slot()
+                evict = min(idle, key=lambda o: o.claimed_at)
+                evict.notice = ("Your paused run was freed to make room for another visitor (a paused run keeps its "
+                                "models only while the server has room). Press Start for a new one.")
+                evict_trainer, evict.trainer = evict.trainer, None
+                spend(evict, evict_trainer.snapshot())
+            s.trainer, s.claimed_at = _PENDING, now  # reserve the slot while building outside the lock
+        if evict is not None:
+            evict_trainer.close()
         try:
             trainer = self._factory(**trainer_kwargs)
         except BaseException:
             with self._lock:
-                s.trainer = None
+                if s.trainer is _PENDING:
+                    s.trainer = None
             raise
         with self._lock:
-            s.trainer = trainer
+            attached = self._sessions.get(sid) is s and s.trainer is _PENDING
+            if attached:
+                s.trainer = trainer
+                self._built.add(trainer)
+        if not attached:  # the page left while its trainer was built: nothing may run that is not counted
+            trainer.close()
+            return_memory()
+            raise SessionGone("this page was closed while its trainer was being built")
         return trainer
 
     def active_trainers_locked(self) -> int:
         return sum(1 for s in self._sessions.values() if s.trainer is not None)
 
     def release_trainer(self, sid: str) -> None:
-        """Close and forget the visitor's trainer (they keep their session)."""
+        """Close and forget the visitor's trainer (they keep their session and what it spent)."""
         with self._lock:
             s = self._sessions.get(sid)
             trainer = s.trainer if s else None
             if s:
                 s.trainer, s.paused_by_lease = None, False
         if isinstance(trainer, Trainer):
+            spend(s, trainer.snapshot())
             trainer.close()
             return_memory()
 
-    def drop(self, sid: str) -> None:
-        """The visitor left: close their trainer, delete their files, forget them."""
+    def drop(self, sid: str) -> bool:
+        """The visitor left: close their trainer, delete their files, forget them. Returns whether they existed."""
         with self._lock:
             s = self._sessions.pop(sid, None)
         if s is not None:
             _close(s)
+        return s is not None
 
     # ---- reaper ----------------------------------------------------------------------------------------------
     def sweep(self) -> dict:
-        """Pause stale runs, free silent visitors. Returns what it did (for tests and logs)."""
+        """Pause stale work, free silent visitors, close orphans. Returns what it did (for tests and logs)."""
         now = self._clock()
         to_pause, to_close = [], []
         with self._lock:
@@ -135,14 +222,18 @@ class SessionRegistry:
                             self._freed.pop(next(iter(self._freed)))
                     to_close.append(s)
                 elif age > self.lease_seconds and isinstance(s.trainer, Trainer) and not s.paused_by_lease \
-                        and s.trainer.running:
-                    s.paused_by_lease = True
+                        and trainer_working(s.trainer):
+                    s.paused_by_lease, s.resume_on_return = True, s.trainer.running
                     to_pause.append(s.trainer)
+            attached = {id(s.trainer) for s in self._sessions.values()} | {id(s.trainer) for s in to_close}
+            orphans = [t for t in list(self._built) if id(t) not in attached and t.alive]
         for t in to_pause:
             t.pause()
         for s in to_close:
             _close(s)
-        return {"paused": len(to_pause), "closed": len(to_close)}
+        for t in orphans:
+            t.close()
+        return {"paused": len(to_pause), "closed": len(to_close), "orphans": len(orphans)}
 
     def start_reaper(self, interval: float = 1.0) -> None:
         if self._reaper is not None:
@@ -166,10 +257,35 @@ class SessionRegistry:
             _close(s)
 
     def stats(self) -> dict:
+        """Counts only. ``trainers``: kept in memory; ``working``: holding a slot; ``running``: training
+        continuously; ``alive``: training threads of every trainer built, attached or not (0 orphans means equal)."""
         with self._lock:
+            live = [s.trainer for s in self._sessions.values() if isinstance(s.trainer, Trainer)]
             return {"sessions": len(self._sessions), "trainers": self.active_trainers_locked(),
-                    "running": sum(1 for s in self._sessions.values() if isinstance(s.trainer, Trainer) and s.trainer.running),
-                    "max_trainers": self.max_trainers}
+                    "working": self._working_locked(), "running": sum(1 for t in live if t.running),
+                    "alive": sum(1 for t in list(self._built) if t.alive), "max_trainers": self.max_trainers}
+
+
+def _is_working(s: VisitorSession) -> bool:
+    """Whether the visitor holds a slot: their trainer is being built, trains, or has queued steps."""
+    return s.trainer is _PENDING or (s.trainer is not None and trainer_working(s.trainer))
+
+
+def spend(s: VisitorSession, before, after=None) -> None:
+    """When a run's counters go back (a reset or a freed trainer: to 0; a rewind: to an earlier step), add the
+    training they forget to the page's spent budget, so resets and rewinds never refresh the limits.
+    before, after: the trainer's snapshots around the change (after None = back to 0)."""
+    s.spent_steps += max(int(before.step) - (int(after.step) if after else 0), 0)
+    s.spent_seconds += max(float(before.train_seconds) - (float(after.train_seconds) if after else 0.0), 0.0)
+
+
+def remaining_budget(s: VisitorSession, max_steps: int, max_seconds: float) -> Optional[tuple[int, float]]:
+    """The limits to give the page's current run (0 = none), or None when the page has used its whole budget."""
+    steps = max_steps - s.spent_steps if max_steps else 0
+    seconds = max_seconds - s.spent_seconds if max_seconds else 0.0
+    if (max_steps and steps <= 0) or (max_seconds and seconds <= 0):
+        return None
+    return steps, seconds
 
 
 def _close(s: VisitorSession) -> None:
@@ -204,6 +320,8 @@ def return_memory() -> None:
 
 class _Pending:
     """Placeholder that holds a slot while a trainer is being built."""
+
+    running = False
 
     def snapshot(self):
         raise RuntimeError("trainer is being built")

@@ -11,6 +11,10 @@
 | GAN_ALLOW_DOWNLOADS | 1 / 0 | offer torchvision datasets that are not on disk yet (they download on first use) |
 | GAN_DATA_ROOT | ./data | where torchvision datasets live |
 | GAN_SAVE_DIR | ./runs/saved | where "Save a checkpoint" writes (atomically), so saved checkpoints survive a restart |
+| GAN_MAX_KEPT | 3 x GAN_MAX_TRAINERS | trainers kept in memory (paused or finished ones hold no slot, only memory) |
+| GAN_MAX_STEP_GFLOPS | 0 (none) / 20 | estimated cost of one training iteration; a setup or batch size over it is refused |
+| GAN_SAVE_QUOTA_MB | 2048 / 512 | total size of GAN_SAVE_DIR's checkpoints; the oldest are deleted beyond it |
+| GAN_EXTRACT_QUOTA_MB | 2048 / 600 | extracted image zips of all visitors together |
 | GAN_THREADS | 1 on <= 2 cores | torch threads for training (ganengine.device) |
 | GAN_PUBLIC | set on a Hugging Face Space (SPACE_ID) | use the public-host defaults |
 """
@@ -45,6 +49,10 @@ class Settings:
     allow_downloads: bool = True
     data_root: str = "data"
     save_dir: str = "runs/saved"
+    max_kept: int = 0               # 0 = 3 x max_trainers
+    max_step_gflops: float = 0.0    # 0 = no limit
+    save_quota_mb: int = 2048
+    extract_quota_mb: int = 2048
 
     @property
     def max_upload_bytes(self) -> int:
@@ -64,4 +72,8 @@ def load_settings() -> Settings:
         allow_downloads=_env_number("GAN_ALLOW_DOWNLOADS", 0 if public else 1) > 0,
         data_root=os.environ.get("GAN_DATA_ROOT", "data"),
         save_dir=os.environ.get("GAN_SAVE_DIR", "runs/saved"),
+        max_kept=_env_number("GAN_MAX_KEPT", 0),
+        max_step_gflops=_env_number("GAN_MAX_STEP_GFLOPS", 20.0 if public else 0.0, float),
+        save_quota_mb=max(1, _env_number("GAN_SAVE_QUOTA_MB", 512 if public else 2048)),
+        extract_quota_mb=max(1, _env_number("GAN_EXTRACT_QUOTA_MB", 600 if public else 2048)),
     )

@@ -7,13 +7,13 @@ these arguments and results.
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
+from ganengine.checkpoint import remove_stale_temp_files
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.images import DataUnavailable
 from ganengine.metrics.mixtures import PUBLISHED
@@ -21,8 +21,10 @@ from ganengine.presets import PRESETS, get_preset, preset_for_data
 from ganengine.render import gif_bytes
 from playground import figures
 from playground.live_plot import figure_json
-from playground.sessions import NoSlot, SessionRegistry
+from playground.sessions import NoSlot, SessionGone, SessionRegistry, remaining_budget, spend
 from playground.settings import Settings
+from playground.visitor_files import (SaveFolder, drop_other_extractions, extracted_bytes, replace_export,
+                                      visitor_dir, zip_unpacked_bytes)
 from playground.views import counter_text, diagnosis_text, image_html, status_text
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
@@ -42,6 +44,8 @@ DEFAULT_PRESET = "cgan-mnist"
 LIVE_KNOBS = ("lr_g", "lr_d", "d_steps", "loss", "batch_size", "label_smoothing", "r1_weight", "ema_decay",
               "lr_decay_steps")
 QUALITY_EVERY = 5.0  # seconds of training between quality measurements
+MAX_STEPS_PER_CALL = 100_000
+GONE = "⚠ This page was closed or timed out; reload it to train again."
 
 
 @dataclass
@@ -64,6 +68,8 @@ class Tick:
 class TrainService:
     def __init__(self, *, registry: SessionRegistry, settings: Settings):
         self.registry, self.settings = registry, settings
+        self.saves = SaveFolder(settings.save_dir, settings.save_quota_mb * 2**20)
+        remove_stale_temp_files(settings.save_dir)  # saves a killed process never finished (kill -9 mid-write)
 
     # ---- choices ---------------------------------------------------------------------------------------------
     def dataset_choices(self) -> list[tuple[str, str]]:
@@ -122,16 +128,21 @@ class TrainService:
             return str(p)
         from ganengine.data.archive import extract_images
         s = self.registry.session(sid)
-        if s.workdir is None:
-            s.workdir = tempfile.mkdtemp(prefix="gan-visitor-")
-        target = Path(s.workdir) / f"images-{p.stem[:40]}-{int(size)}"
-        if not target.exists():
-            try:
-                extract_images(p, target)
-            except ConfigError:
-                import shutil
-                shutil.rmtree(target, ignore_errors=True)
-                raise
+        target = visitor_dir(s) / f"images-{p.stem[:40]}-{int(size)}"
+        if target.exists():
+            return str(target)
+        in_use = s.setup[0].folder_path if s.setup is not None and s.setup[0].data == "folder" else None
+        drop_other_extractions(s, keep=in_use)  # one extracted zip per visitor: the one their run uses
+        quota = self.settings.extract_quota_mb * 2**20
+        if extracted_bytes(self.registry.sessions()) + zip_unpacked_bytes(p) > quota:
+            raise ConfigError(f"the server's room for unpacked uploads ({self.settings.extract_quota_mb} MiB for all "
+                              f"visitors) is full; try a smaller zip or again later")
+        try:
+            extract_images(p, target)
+        except ConfigError:
+            import shutil
+            shutil.rmtree(target, ignore_errors=True)
+            raise
         return str(target)
 
     def base_setup(self, sid: str, data: str) -> dict:
@@ -158,7 +169,7 @@ class TrainService:
         except ConfigError as err:
             return f"⚠ {err}"
         except OSError as err:
-            return f"⚠ the upload could not be read: {err}"
+            return f"⚠ the upload could not be read ({os_reason(err)})"
         s = self.registry.session(sid)
         with s.lock:
             s.explore.pop("live_source", None)
@@ -167,13 +178,41 @@ class TrainService:
             if trainer is None:
                 return "Setup ready: press **Start** (or Step) to train."
             try:
-                trainer.reset(config=config, knobs=knobs)
+                self._reset(s, trainer, config=config, knobs=knobs)
             except (ConfigError, DataUnavailable) as err:
                 return f"⚠ {err}"
             except OSError as err:
-                return f"⚠ could not read the data: {err}"
-            s.sent.clear()
+                return f"⚠ could not read the data ({os_reason(err)})"
         return "Rebuilt with the new setup: step 0, paused. Press **Start**."
+
+    def _reset(self, s, trainer, **rebuild) -> None:
+        """Rebuild the visitor's run; the training its old run did stays spent (the budget spans resets)."""
+        before = trainer.snapshot()
+        trainer.reset(**rebuild)
+        spend(s, before)
+        self._apply_budget(s, trainer)
+        s.sent.clear()
+
+    def _apply_budget(self, s, trainer) -> None:
+        """Give the trainer what is left of the page's limits (the whole budget used: a limit it has reached)."""
+        left = remaining_budget(s, self.settings.run_steps, self.settings.run_seconds)
+        if left is None:
+            trainer.set_limits(max_steps=max(trainer.snapshot().step, 1) if self.settings.run_steps else 0,
+                               max_seconds=1e-9 if self.settings.run_seconds else 0.0)
+            return
+        snap = trainer.snapshot()
+        trainer.set_limits(max_steps=snap.step + left[0] if left[0] else 0,
+                           max_seconds=snap.train_seconds + left[1] if left[1] else 0.0)
+
+    def _budget_message(self, s) -> Optional[str]:
+        """A sentence when the page has used its whole training budget, else None."""
+        if remaining_budget(s, self.settings.run_steps, self.settings.run_seconds) is not None:
+            return None
+        limits = [f"{self.settings.run_seconds:g} s" if self.settings.run_seconds else "",
+                  f"{self.settings.run_steps:,} steps" if self.settings.run_steps else ""]
+        return (f"⚠ This page has used its training budget on this server ({' / '.join(x for x in limits if x)} of "
+                f"training, counted across resets and rewinds). Explore what it learned, save a checkpoint, or run "
+                f"the app on your own machine for longer runs.")
 
     def _trainer(self, sid: str):
         """The visitor's trainer, built from their setup on first use. Returns (trainer, None) or (None, message)."""
@@ -182,18 +221,42 @@ class TrainService:
             if s.live_trainer is not None:
                 return s.live_trainer, None
             config, knobs = s.setup or get_preset(DEFAULT_PRESET).build(data_root=self.settings.data_root)
+            budget = self._budget_message(s)
+            if budget:
+                return None, budget
+            steps, seconds = remaining_budget(s, self.settings.run_steps, self.settings.run_seconds)
             try:
                 trainer = self.registry.trainer(
-                    sid, config=config, knobs=knobs, max_steps=self.settings.run_steps,
-                    max_seconds=self.settings.run_seconds, quality_every=QUALITY_EVERY)
+                    sid, config=config, knobs=knobs, max_steps=steps, max_seconds=seconds,
+                    quality_every=QUALITY_EVERY, **self._trainer_limits())
             except NoSlot as err:
                 return None, f"⏳ {err}"
+            except SessionGone:
+                return None, GONE
             except (ConfigError, DataUnavailable) as err:
                 return None, f"⚠ {err}"
             except OSError as err:
-                return None, f"⚠ could not read the data: {err}"
+                return None, f"⚠ could not read the data ({os_reason(err)})"
             s.sent.clear()
             return trainer, None
+
+    def _trainer_limits(self) -> dict:
+        """Per-step cost cap for new trainers (public hosts)."""
+        return {"max_step_flops": self.settings.max_step_gflops * 1e9} if self.settings.max_step_gflops else {}
+
+    def _claim(self, sid: str, work) -> Optional[str]:
+        """Take a working slot and give the trainer its work; a sentence when no slot is free or the budget is spent."""
+        s = self.registry.session(sid)
+        budget = self._budget_message(s)
+        if budget:
+            return budget
+        try:
+            self.registry.claim(sid, work)
+        except NoSlot as err:
+            return f"⏳ {err}"
+        except SessionGone:
+            return GONE
+        return None
 
     # ---- commands --------------------------------------------------------------------------------------------
     def start(self, sid: str) -> str:
@@ -201,7 +264,9 @@ class TrainService:
         trainer, problem = self._trainer(sid)
         if problem:
             return problem
-        trainer.start()
+        problem = self._claim(sid, lambda t: t.start())
+        if problem:
+            return problem
         return trainer.snapshot().message or "Training…"
 
     def pause(self, sid: str) -> str:
@@ -210,15 +275,24 @@ class TrainService:
             s.live_trainer.pause()
         return "Paused."
 
-    def step(self, sid: str, kind: str = "both", n: int = 1) -> str:
+    def step(self, sid: str, kind: str = "both", n=1) -> str:
+        if kind not in ("both", "d", "g"):
+            return f"⚠ the step kind must be both, d or g; got {str(kind)[:40]!r}"
+        count = whole_number(n, 1, MAX_STEPS_PER_CALL)
+        if count is None:
+            return f"⚠ the number of steps must be a whole number from 1 to {MAX_STEPS_PER_CALL:,}"
         trainer, problem = self._trainer(sid)
         if problem:
             return problem
-        trainer.pause()
+        def work(t):
+            t.pause(keep_steps=True)   # stop continuous training; steps already queued by earlier clicks still run
+            t.step(count, kind)
         try:
-            trainer.step(int(n), kind)
+            problem = self._claim(sid, work)
         except (ConfigError, TypeError, ValueError) as err:
             return f"⚠ {err}"
+        if problem:
+            return problem
         return {"both": "One step: D update(s), then a G update.", "d": "One D update (G unchanged).",
                 "g": "One G update (D unchanged)."}[kind]
 
@@ -228,8 +302,7 @@ class TrainService:
             trainer = s.live_trainer
             if trainer is None:
                 return "Nothing to reset yet."
-            trainer.reset()
-            s.sent.clear()
+            self._reset(s, trainer)
         return "Reset: new weights, step 0, paused."
 
     def set_knob(self, sid: str, name: str, value) -> str:
@@ -360,11 +433,15 @@ class TrainService:
             i = int(np.clip(int(index), 0, len(steps) - 1))
         except (TypeError, ValueError):
             return "⚠ pick a frame on the timeline first"
+        s = self.registry.session(sid)
+        before = trainer.snapshot()
         try:
             back = trainer.rewind(steps[i])
         except ValueError:
             return "⚠ that frame is older than the oldest restore point kept for this run"
-        self.registry.session(sid).sent.clear()
+        spend(s, before, trainer.snapshot())
+        self._apply_budget(s, trainer)
+        s.sent.clear()
         return (f"Rewound to step {back:,}: weights, optimisers and random state as they were. Change a knob, then "
                 f"press Start to take a different path.")
 
@@ -374,24 +451,30 @@ class TrainService:
         if trainer is None or not trainer.snapshot().timeline_frames:
             return None, "No frames to export yet."
         snap = trainer.snapshot()
-        path = Path(tempfile.mkdtemp(prefix="gan-gif-")) / f"gan-{snap.config.data}-{snap.config.model}-{snap.step}.gif"
-        path.write_bytes(gif_bytes(list(snap.timeline_frames), duration_ms=180))
+        name = f"gan-{snap.config.data}-{snap.config.model}-{snap.step}.gif"
+        path = replace_export(s, "gif", name, gif_bytes(list(snap.timeline_frames), duration_ms=180))
         return str(path), f"GIF of {len(snap.timeline_frames)} frames (steps {snap.timeline_steps[0]}–{snap.timeline_steps[-1]})."
 
     def checkpoint_file(self, sid: str) -> tuple[Optional[str], str]:
         """Save the visitor's run to the save folder (atomically; kept across restarts) and offer it for download.
         The file name carries a random token, so one visitor cannot guess another's."""
         import secrets
+        import time
 
         from ganengine.checkpoint import checkpoint_bytes, write_atomic
         s = self.registry.session(sid)
         trainer = s.live_trainer
         if trainer is None:
             return None, "Nothing to save yet."
+        too_soon = self.saves.check_can_save(s, time.monotonic())
+        if too_soon:
+            return None, too_soon
         with trainer.with_run() as run:
             data = checkpoint_bytes(run)
             name = f"gan-{run.config.data}-{run.config.model}-step{run.step}-{secrets.token_hex(8)}.pt"
         path = write_atomic(Path(self.settings.save_dir) / name, data)
+        self.saves.record(s, path, time.monotonic())
+        remove_stale_temp_files(self.settings.save_dir)
         return str(path.resolve()), (f"Checkpoint saved ({len(data) / 2**20:.1f} MiB): download it, and load it in "
                                      f"the Explore tab or the CLI.")
 
@@ -399,6 +482,24 @@ class TrainService:
 KNOB_LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "d_steps": "D steps per G step", "loss": "loss",
                "batch_size": "batch size", "label_smoothing": "label smoothing", "r1_weight": "R1 weight",
                "ema_decay": "EMA decay", "lr_decay_steps": "lr decay steps"}
+
+
+def whole_number(value, low: int, high: int) -> Optional[int]:
+    """value as an int in [low, high], or None (bools, NaN, infinities, fractions and text are refused)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(f) or f != int(f) or not low <= f <= high:
+        return None
+    return int(f)
+
+
+def os_reason(err: OSError) -> str:
+    """An OSError's reason without the server's file paths."""
+    return err.strerror or type(err).__name__
 
 
 def lr_from_log(value) -> float:

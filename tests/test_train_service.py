@@ -114,7 +114,7 @@ def test_no_trainer_no_crash(service):
 def test_slots_are_capped_with_a_clear_message(service):
     for sid in ("a", "b"):
         service.apply_setup(sid, small_ring(service))
-        service.step(sid)
+        service.start(sid)           # a slot is for training: two runs train
     service.apply_setup("c", small_ring(service))
     msg = service.start("c")
     assert msg.startswith("⏳") and "slots" in msg
