@@ -194,6 +194,33 @@ HOSTILE = {
 }
 
 
+EXTREME_NUMBERS = {"numbers NaN": float("nan"), "numbers infinite": float("inf"), "numbers 1e308": 1e308,
+                   "numbers -7.5": -7.5}
+# Known to misbehave, for the handlers' owners: on_preset echoes the seed into the Train tab's seed Number, which has no
+# maximum, and Gradio's SSE stream cannot serialise an integer over 64 bits (orjson: "Integer exceeds 64-bit range"):
+# the visitor's /queue/data stream dies and no answer comes. Kept out of the main test; see the strict xfail below.
+KNOWN_BROKEN = {("on_preset", "numbers 1e308")}
+
+
+def typed_values(config, dep, number):
+    """Values Gradio's preprocessing accepts (a valid choice for each dropdown and radio, no file) with `number` in
+    every number and slider: these reach the handlers themselves."""
+    comps = {c["id"]: c for c in config["components"]}
+    values = []
+    for i in dep["inputs"]:
+        c = comps[i]
+        if c["type"] in ("dropdown", "radio"):
+            choices = c["props"].get("choices") or [[None, None]]
+            values.append(choices[-1][1])
+        elif c["type"] in ("number", "slider"):
+            values.append(number)
+        elif c["type"] == "textbox":
+            values.append("[1e308, NaN, -Infinity]")
+        else:
+            values.append(None)
+    return values
+
+
 def call_events(url, session, calls, timeout=60.0):
     """Join each (fn_index, data) in `session` and read the SSE stream until each has completed.
     Returns {event_id: (fn_index, completion message or None)}."""
@@ -219,28 +246,45 @@ def call_events(url, session, calls, timeout=60.0):
     return ids
 
 
+def hostile_calls(config):
+    """(fn_index, handler, input label, data) for each private event (one of each handler and input signature;
+    Start first, so the knob, step and timeline handlers meet a live trainer) and each hostile input."""
+    comps = {c["id"]: c for c in config["components"]}
+    deps, seen = [], set()
+    for d in config["dependencies"]:
+        signature = (d["api_name"].rstrip("_0123456789"), tuple(comps[i]["type"] for i in d["inputs"]),
+                     tuple(map(tuple, d["targets"])) if not d["inputs"] else ())
+        if d.get("api_visibility") == "private" and signature not in seen:
+            seen.add(signature)
+            deps.append(d)
+    deps.sort(key=lambda d: not any(comps.get(t[0], {}).get("props", {}).get("elem_id") == "gp-start"
+                                    for t in d["targets"]))
+    calls = []
+    for d in deps:
+        n = len(d["inputs"])
+        if not n:
+            calls.append((d["id"], d["api_name"], "unexpected values", ["x", None]))
+            continue
+        calls += [(d["id"], d["api_name"], label, make(n)[:n]) for label, make in HOSTILE.items()]
+        calls += [(d["id"], d["api_name"], label, typed_values(config, d, number))
+                  for label, number in EXTREME_NUMBERS.items()]
+    return calls
+
+
 def test_private_events_over_raw_http_answer_hostile_input_and_the_server_stays_healthy(app):
     """Every page event is callable by fn_index (api_visibility="private" only hides it from gradio_client). Call
     each with hostile values: each must answer (a message or an error event, never a traceback) within a bound, and
     the server must keep answering. The outcome of each call is written to test-artifacts/hostile-events.json."""
     from gradio_client import Client
-    deps = [d for d in app.config["dependencies"] if d.get("api_visibility") == "private"]
-    names = {d["id"]: d["api_name"] for d in deps}
-    calls, labels = [], []
-    for d in deps:
-        n = len(d["inputs"])
-        for label, make in (HOSTILE.items() if n else [("unexpected values", lambda n: ["x", None])]):
-            calls.append((d["id"], make(n)[:n] if n else make(n)))
-            labels.append(label)
+    calls = [c for c in hostile_calls(app.config) if (c[1].rstrip("_0123456789"), c[2]) not in KNOWN_BROKEN]
     started, report, problems = time.monotonic(), [], []
     for i in range(0, len(calls), 6):   # a page's worth at a time: under the per-session cap
         batch = calls[i:i + 6]
-        results = call_events(app.url, "hostile00001", batch)
-        for (fn, _), label, (_, message) in zip(batch, labels[i:i + 6], results.values()):
+        results = call_events(app.url, "hostile00001", [(fn, data) for fn, _, _, data in batch])
+        for (fn, name, label, _), (_, message) in zip(batch, results.values()):
             text = json.dumps(message)[:400] if message else "no answer"
             outcome = ("no answer" if message is None else "ok" if message.get("success") else "error")
-            report.append({"fn_index": fn, "handler": names[fn], "input": label, "outcome": outcome,
-                           "message": text})
+            report.append({"fn_index": fn, "handler": name, "input": label, "outcome": outcome, "message": text})
             if message is None or "Traceback" in text or 'File "' in text:
                 problems.append(report[-1])
     ARTIFACTS.mkdir(exist_ok=True)
@@ -250,3 +294,12 @@ def test_private_events_over_raw_http_answer_hostile_input_and_the_server_stays_
     stats = json.loads(Client(app.url, verbose=False).predict(api_name="/server_stats"))
     assert "sessions" in stats
     httpx.post(app.url + "gp/leave", content=b"hostile00001", timeout=30)
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_BROKEN: a seed over 64 bits echoed by on_preset kills the SSE stream")
+def test_known_broken_hostile_inputs(app):
+    calls = [c for c in hostile_calls(app.config) if (c[1].rstrip("_0123456789"), c[2]) in KNOWN_BROKEN]
+    assert calls
+    for fn, name, label, data in calls:
+        (_, message), = call_events(app.url, "hostile00002", [(fn, data)], timeout=20).values()
+        assert message is not None, f"{name} with {label}: no answer"
