@@ -41,10 +41,15 @@ class Playground:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or load_settings()
-        self.registry = SessionRegistry(max_trainers=self.settings.max_trainers,
+        self.registry = SessionRegistry(max_trainers=self.settings.max_trainers, max_kept=self.settings.max_kept or None,
                                         lease_seconds=self.settings.lease_seconds,
                                         idle_seconds=self.settings.idle_seconds)
         self.train = TrainService(registry=self.registry, settings=self.settings)
+        if self.settings.max_step_gflops:  # the first cost estimate imports torch's meta kernels (1-8 s): do it now
+            import threading
+
+            from ganengine.cost import warm_up
+            threading.Thread(target=warm_up, name="cost-warm-up", daemon=True).start()
         self.explore = ExploreService(registry=self.registry, settings=self.settings)
 
 
@@ -82,6 +87,7 @@ def build_demo(playground: Playground) -> gr.Blocks:
             """Pause this client's training. Returns the status JSON."""
             sid = session_id(request)
             service.pause(sid)
+            service.wait_idle(sid, 5.0)   # the status then says paused, not the running it was a moment ago
             return json.dumps(service.status(sid))
 
         def api_status(request: gr.Request = None) -> str:
@@ -90,19 +96,24 @@ def build_demo(playground: Playground) -> gr.Blocks:
 
         def api_set_knobs(changes: str = "{}", request: gr.Request = None) -> str:
             """Change live settings: a JSON object such as {"lr_g": 0.001, "loss": "hinge", "batch_size": 128}."""
-            try:
-                parsed = json.loads(changes or "{}")
-                if not isinstance(parsed, dict):
-                    raise ValueError("changes must be a JSON object")
-            except ValueError as err:
-                return json.dumps({"ok": False, "error": f"bad JSON: {err}"})
+            parsed = parse_json_object(changes)
+            if isinstance(parsed, str):
+                return json.dumps({"ok": False, "error": parsed})
             return json.dumps(service.set_knobs(session_id(request), parsed))
 
         def api_step(kind: str = "both", n: int = 1, request: gr.Request = None) -> str:
-            """Take n steps of a kind (both, d, g) while paused. Returns the status JSON."""
+            """Take n steps of a kind (both, d, g) while paused. Returns the status JSON once they are done (or after
+            a few seconds for long requests)."""
             sid = session_id(request)
-            message = service.step(sid, kind if kind in ("both", "d", "g") else "both", n)
-            return json.dumps({**service.status(sid), "message": message})
+            message = service.step(sid, kind, n)
+            if not message.startswith(("⚠", "⏳")):
+                service.wait_idle(sid, 5.0)
+            return json.dumps({**service.status(sid), "ok": not message.startswith(("⚠", "⏳")), "message": message})
+
+        def api_leave(request: gr.Request = None) -> str:
+            """End this client's visit now: its trainer is stopped and freed, its files deleted (otherwise that
+            happens GAN_IDLE_SECONDS after its last call; its run pauses after GAN_LEASE_SECONDS)."""
+            return json.dumps({"ok": playground.registry.drop(session_id(request))})
 
         def api_server_stats() -> str:
             """Counts only (no visitor's data): sessions, trainers, running trainers, the cap, threads."""
@@ -110,7 +121,8 @@ def build_demo(playground: Playground) -> gr.Blocks:
             return json.dumps({**playground.registry.stats(), "threads": threading.active_count()})
 
         for fn, name in ((api_start, "start"), (api_pause, "pause"), (api_status, "status"),
-                         (api_set_knobs, "set_knobs"), (api_step, "step"), (api_server_stats, "server_stats")):
+                         (api_set_knobs, "set_knobs"), (api_step, "step"), (api_leave, "leave"),
+                         (api_server_stats, "server_stats")):
             gr.api(fn, api_name=name, concurrency_limit=8, concurrency_id="api")
 
         # A closed tab is freed by the page's pagehide beacon (playground/leave.py, installed by launch_kwargs), not by
@@ -120,7 +132,30 @@ def build_demo(playground: Playground) -> gr.Blocks:
     return demo
 
 
-PUBLIC_API = {"start", "pause", "status", "set_knobs", "step", "generate", "server_stats"}
+MAX_JSON_DEPTH = 20
+
+
+def parse_json_object(text) -> dict | str:
+    """The API's JSON-object argument parsed, or one sentence saying why it is unusable (not text, not JSON, not an
+    object, nested too deep: the knobs are flat)."""
+    if text is None or text == "":
+        return {}
+    if not isinstance(text, str):
+        return "changes must be a JSON object written as text, such as '{\"lr_g\": 0.001}'"
+    if text.count("[") + text.count("{") > 10 * MAX_JSON_DEPTH:   # cheap guard before the recursive parser
+        return "changes must be a flat JSON object of settings"
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        return f"bad JSON: {str(err)[:120]}"
+    if not isinstance(parsed, dict):
+        return "changes must be a JSON object, such as '{\"lr_g\": 0.001}'"
+    if any(isinstance(v, (dict, list)) for v in parsed.values()):
+        return "changes must be a flat JSON object of settings"
+    return parsed
+
+
+PUBLIC_API = {"start", "pause", "status", "set_knobs", "step", "leave", "generate", "server_stats"}
 
 
 def hide_ui_events(demo: gr.Blocks) -> None:

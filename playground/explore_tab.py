@@ -62,10 +62,11 @@ def build_explore_tab(service: ExploreService) -> dict:
                 gif_file = gr.File(label="GIF", visible=False, interactive=False)
         # API-only: `generate` (see README) runs on these hidden components.
         with gr.Row(visible=False):
-            api_seed = gr.Number(value=0, precision=0)
+            api_seed = gr.Number(value=0)        # no rounding here: NaN or text reaches the handler, which explains
+
             api_source = gr.Textbox(value="pretrained")
             api_offsets = gr.Textbox(value="[]")
-            api_label = gr.Number(value=0, precision=0)
+            api_label = gr.Number(value=0)
             api_image = gr.Image(type="numpy", format="png")
             api_button = gr.Button("generate")
 
@@ -171,12 +172,14 @@ def build_explore_tab(service: ExploreService) -> dict:
         if src is None:
             raise gr.Error(msg.lstrip("⚠ "))
         try:
+            if not isinstance(offsets_json, (str, type(None))) or len(offsets_json or "") > 2000:
+                raise ValueError("offsets must be a JSON list of at most 8 numbers, as text")
             offsets = json.loads(offsets_json or "[]")
             if not isinstance(offsets, list):
                 raise ValueError("offsets must be a JSON list of numbers")
             img, _ = service.render(sid, seed_v, offsets, label_v)
-        except (ValueError, TypeError) as err:
-            raise gr.Error(str(err)) from None
+        except (ValueError, TypeError, RecursionError) as err:
+            raise gr.Error(str(err)[:200]) from None
         return img
 
     api_button.click(api_generate, [api_seed, api_source, api_offsets, api_label], api_image, api_name="generate",

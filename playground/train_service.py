@@ -7,6 +7,7 @@ these arguments and results.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -296,6 +297,16 @@ class TrainService:
         return {"both": "One step: D update(s), then a G update.", "d": "One D update (G unchanged).",
                 "g": "One G update (D unchanged)."}[kind]
 
+    def wait_idle(self, sid: str, timeout: float) -> None:
+        """Wait (at most timeout seconds) until the visitor's queued steps are done and a pause has taken effect."""
+        trainer = self.registry.session(sid).live_trainer
+        if trainer is not None and not trainer.running:
+            trainer.wait_idle(timeout)
+            trainer.request_publish()
+            deadline = time.monotonic() + 1.0
+            while trainer.snapshot().status == "running" and time.monotonic() < deadline:
+                time.sleep(0.01)
+
     def reset(self, sid: str) -> str:
         s = self.registry.session(sid)
         with s.lock:
@@ -416,10 +427,8 @@ class TrainService:
         snap = trainer.snapshot()
         if not snap.timeline_frames:
             return image_html(None, "No frames yet: they are taken every few steps.")
-        try:
-            i = int(np.clip(int(index), 0, len(snap.timeline_frames) - 1))
-        except (TypeError, ValueError):
-            i = len(snap.timeline_frames) - 1
+        i = whole_number(index, -2**62, 2**62)
+        i = len(snap.timeline_frames) - 1 if i is None else int(np.clip(i, 0, len(snap.timeline_frames) - 1))
         return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: "
                                                    f"step {snap.timeline_steps[i]}", alt="past samples")
 
@@ -429,10 +438,10 @@ class TrainService:
         if trainer is None or not trainer.snapshot().timeline_steps:
             return "Nothing to rewind yet."
         steps = trainer.snapshot().timeline_steps
-        try:
-            i = int(np.clip(int(index), 0, len(steps) - 1))
-        except (TypeError, ValueError):
+        i = whole_number(index, -2**62, 2**62)
+        if i is None:
             return "⚠ pick a frame on the timeline first"
+        i = int(np.clip(i, 0, len(steps) - 1))
         s = self.registry.session(sid)
         before = trainer.snapshot()
         try:
@@ -459,7 +468,6 @@ class TrainService:
         """Save the visitor's run to the save folder (atomically; kept across restarts) and offer it for download.
         The file name carries a random token, so one visitor cannot guess another's."""
         import secrets
-        import time
 
         from ganengine.checkpoint import checkpoint_bytes, write_atomic
         s = self.registry.session(sid)

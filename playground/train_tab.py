@@ -10,7 +10,8 @@ import gradio as gr
 
 from playground import texts
 from playground.live_plot import live_plot
-from playground.train_service import DEFAULT_PRESET, LOSS_CHOICES, TrainService
+from ganengine.config import MAX_SEED, ConfigError
+from playground.train_service import DEFAULT_PRESET, LOSS_CHOICES, TrainService, whole_number
 from playground.ui_common import guarded, session_id, skips
 
 SETUP_FIELDS = ("data", "model", "latent_dim", "width", "seed")
@@ -62,7 +63,8 @@ def build_train_tab(service: TrainService) -> dict:
                     model = gr.Dropdown(service.model_choices(defaults["data"]), value=defaults["model"], label="Model")
                     latent = gr.Slider(1, 128, value=defaults["latent_dim"], step=1, label="Latent size (z dimensions)")
                     width = gr.Slider(8, 256, value=defaults["width"], step=8, label="Width (units or base channels)")
-                    seed = gr.Number(value=0, precision=0, minimum=0, label="Seed (init, data order, noise)")
+                    seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED,
+                                     label="Seed (init, data order, noise)")
                     setup_msg = gr.Markdown("")
             with gr.Column(scale=3):
                 with gr.Row():
@@ -130,7 +132,12 @@ def build_train_tab(service: TrainService) -> dict:
 
     @guarded(lambda msg: skips(15) + (msg,))
     def on_preset(name, seed_v, request: gr.Request):
-        s = service.preset_setup(name)
+        try:
+            s = service.preset_setup(name)
+        except ConfigError as err:
+            return skips(15) + (f"⚠ {err}",)
+        if whole_number(seed_v, 0, MAX_SEED) is None:
+            return skips(15) + (f"⚠ the seed must be a whole number from 0 to {MAX_SEED}",)
         form = [s["data"], s["model"], s["latent_dim"], s["width"], seed_v, _log10(s["lr_g"]), _log10(s["lr_d"]),
                 s["d_steps"], s["loss"], s["batch_size"], s["label_smoothing"], s["r1_weight"], s["ema_decay"],
                 s["lr_decay_steps"]]
@@ -157,7 +164,11 @@ def build_train_tab(service: TrainService) -> dict:
 
     def lr_label(who):
         def label(value):
-            return gr.update(label=f"{who} learning rate: {10 ** float(value):.1e}")
+            try:
+                lr = 10 ** float(value)
+            except (TypeError, ValueError, OverflowError):
+                return gr.skip()
+            return gr.update(label=f"{who} learning rate: {lr:.1e}") if math.isfinite(lr) else gr.skip()
         return label
 
     lr_g.release(knob_handler("lr_g"), lr_g, knob_msg)
