@@ -7,6 +7,8 @@ these arguments and results.
 from __future__ import annotations
 
 import math
+import re
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +170,7 @@ class TrainService:
             base = self.base_setup(sid, setup.get("data", "")) if base is None else base
             config, knobs = self._build({**base, **setup}, data_path)
         except ConfigError as err:
-            return f"⚠ {err}"
+            return f"⚠ {public_text(err)}"
         except OSError as err:
             return f"⚠ the upload could not be read ({os_reason(err)})"
         s = self.registry.session(sid)
@@ -181,7 +183,7 @@ class TrainService:
             try:
                 self._reset(s, trainer, config=config, knobs=knobs)
             except (ConfigError, DataUnavailable) as err:
-                return f"⚠ {err}"
+                return f"⚠ {public_text(err)}"
             except OSError as err:
                 return f"⚠ could not read the data ({os_reason(err)})"
         return "Rebuilt with the new setup: step 0, paused. Press **Start**."
@@ -235,7 +237,7 @@ class TrainService:
             except SessionGone:
                 return None, GONE
             except (ConfigError, DataUnavailable) as err:
-                return None, f"⚠ {err}"
+                return None, f"⚠ {public_text(err)}"
             except OSError as err:
                 return None, f"⚠ could not read the data ({os_reason(err)})"
             s.sent.clear()
@@ -291,7 +293,7 @@ class TrainService:
         try:
             problem = self._claim(sid, work)
         except (ConfigError, TypeError, ValueError) as err:
-            return f"⚠ {err}"
+            return f"⚠ {public_text(err)}"
         if problem:
             return problem
         return {"both": "One step: D update(s), then a G update.", "d": "One D update (G unchanged).",
@@ -333,7 +335,7 @@ class TrainService:
                 knobs = knobs.with_changes(**{name: value})
                 s.setup = (config, knobs)
         except (ConfigError, TypeError) as err:
-            return f"⚠ {err}"
+            return f"⚠ {public_text(err)}"
         shown = getattr(knobs, name)
         return f"{KNOB_LABELS[name]} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{KNOB_LABELS[name]} = {shown}"
 
@@ -483,7 +485,12 @@ class TrainService:
         path = write_atomic(Path(self.settings.save_dir) / name, data)
         self.saves.record(s, path, time.monotonic())
         remove_stale_temp_files(self.settings.save_dir)
-        return str(path.resolve()), (f"Checkpoint saved ({len(data) / 2**20:.1f} MiB): download it, and load it in "
+        size_mb = len(data) / 2**20
+        if len(data) > self.settings.max_upload_bytes:
+            return str(path.resolve()), (f"Checkpoint saved ({size_mb:.1f} MiB): download it. It is over this "
+                                         f"server's {self.settings.max_upload_mb} MiB upload limit, so load it with "
+                                         f"the CLI (up to 200 MiB) or a server with a larger GAN_MAX_UPLOAD_MB.")
+        return str(path.resolve()), (f"Checkpoint saved ({size_mb:.1f} MiB): download it, and load it in "
                                      f"the Explore tab or the CLI.")
 
 
@@ -503,6 +510,14 @@ def whole_number(value, low: int, high: int) -> Optional[int]:
     if not math.isfinite(f) or f != int(f) or not low <= f <= high:
         return None
     return int(f)
+
+
+_TEMP_PATH = re.compile(re.escape(tempfile.gettempdir().rstrip("/")) + r"/[^\s'\",;)]*")
+
+
+def public_text(err) -> str:
+    """An error's sentence without the server's temporary paths (where uploads are unpacked)."""
+    return _TEMP_PATH.sub("your upload", str(err))
 
 
 def os_reason(err: OSError) -> str:

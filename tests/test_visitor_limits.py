@@ -211,3 +211,22 @@ def test_api_offsets_are_clamped_to_the_sliders_range(tmp_path):
         assert float((far - edge).abs().max()) == 0.0
     finally:
         explore.registry.shutdown()
+
+
+def test_messages_never_show_the_servers_temporary_paths(tmp_path):
+    import tempfile
+
+    from ganengine.config import ConfigError
+    from playground.train_service import public_text
+    where = f"{tempfile.gettempdir()}/gan-visitor-x1/images-digits-123"
+    assert public_text(ConfigError(f"no images found in {where}")) == "no images found in your upload"
+    service, _ = make_service(tmp_path)
+    try:
+        folder = dict(small_ring(service), data="folder", model="dcgan", width=8, latent_dim=8, batch_size=8)
+        empty = tmp_path / "empty.zip"
+        with zipfile.ZipFile(empty, "w") as zf:
+            zf.writestr("notes.txt", "no images here")
+        msg = service.apply_setup("v", folder, points_path=str(empty))
+        assert msg.startswith("⚠") and tempfile.gettempdir() not in msg and str(tmp_path) not in msg
+    finally:
+        service.registry.shutdown()
