@@ -164,3 +164,19 @@ def test_kept_trainers_beyond_the_cap_free_the_longest_idle(registry):
     registry.trainer("new", **kwargs())   # v0 has been idle the longest: it makes room
     assert registry.peek("v0").trainer is None and "freed to make room" in registry.peek("v0").notice
     assert registry.stats()["trainers"] == kept
+
+
+def test_a_hidden_page_pauses_its_queued_steps_too(registry):
+    """Issue 17.4: a finished run given /step calls kept training with no contact (the lease paused only runs)."""
+    t = registry.trainer("a", **kwargs())
+    registry.claim("a", lambda tr: tr.step(100_000, "both"))
+    assert wait_for(lambda: t.snapshot().step > 0)
+    registry.clock.t = 11
+    assert registry.sweep()["paused"] == 1
+    assert wait_for(lambda: not t.working)
+    step = t.snapshot().step
+    registry.session("a")             # the page is back: queued steps were dropped, not resumed
+    import time
+    time.sleep(0.3)
+    assert t.snapshot().step == step and not t.running
+    t.close()
