@@ -121,8 +121,9 @@ def test_eight_tabs_of_one_browser_load_and_a_closed_tab_frees_its_trainer(serve
         assert wait_until(lambda: (s := registry.peek(sid)) is not None and s.live_trainer is not None, timeout=30), \
             "the last tab's training did not start"
         page.close()
-        assert wait_until(lambda: registry.peek(sid) is None, timeout=5, every=0.1), \
-            "closing the tab did not free its trainer"
+        # freed at once by the beacon (a tick already in flight may re-create an empty session: no trainer, reaped)
+        assert wait_until(lambda: (s := registry.peek(sid)) is None or s.live_trainer is None, timeout=10,
+                          every=0.1), "closing the tab did not free its trainer"
         assert all(registry.peek(p.evaluate("() => window.__gradio_session_hash__")) is not None for p in pages[:2])
         browser.close()
     assert time.monotonic() - started < 150
