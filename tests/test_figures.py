@@ -11,8 +11,8 @@ from playground.live_plot import figure_json
 def metrics(n):
     steps = np.arange(1, n + 1, dtype=np.float32)
     m = {c: np.random.default_rng(0).random(n).astype(np.float32) for c in
-         ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after", "grad_norm_g", "grad_norm_d")}
-    m["loss_g"][::5] = np.nan  # D-only steps have no G loss
+         ("loss/D", "loss/G", "D(x)", "D(G(z))/before", "D(G(z))/after", "grad/G", "grad/D")}
+    m["loss/G"][::5] = np.nan  # D-only steps have no G loss
     return {"step": steps, **m}
 
 
