@@ -32,7 +32,7 @@ import torch
 
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.spec import DataSpec
-from ganengine.families import family_class
+from ganengine.families import build_nets, family_class
 
 FORMAT = "ganengine-checkpoint"
 VERSION = 2
@@ -245,7 +245,7 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
         raise CheckpointError(f"{name} holds no model state")
     with torch.device("meta"):
         try:
-            nets = family.build_nets(config, spec)  # refuses more than MAX_MODEL_PARAMS per network before building
+            nets = build_nets(family, config, spec)  # refuses more than MAX_MODEL_PARAMS per network
         except ConfigError as err:
             raise CheckpointError(f"{name} describes a model that cannot be built: {err}") from None
     for net_name, net in nets.items():
@@ -386,7 +386,7 @@ def generator_from_checkpoint(ckpt: dict, *, device: Union[str, torch.device] = 
     config, spec = ckpt["_config"], ckpt["_spec"]
     family = family_class(config.family)
     net = net or family.sampling[0]
-    G = family.build_nets(config, spec)[net]
+    G = build_nets(family, config, spec)[net]
     state = ckpt["state"]
     G.load_state_dict(state["ema"][net] if ema and net in (state.get("ema") or {}) else state["nets"][net])
     G = G.to(device).eval()

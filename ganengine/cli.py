@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="samples.npy")
     s.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the checkpoint has an EMA copy")
 
+    tr = sub.add_parser("translate", help="translate held-out pairs into .npz, or one image file into a .png")
+    tr.add_argument("checkpoint")
+    src = tr.add_mutually_exclusive_group(required=True)
+    src.add_argument("--split", choices=("test", "train"), help="pairs of a split (test: the 500 held out)")
+    src.add_argument("--input", help="an image file (a sketch) to translate")
+    tr.add_argument("--n", type=int, default=500, help="pairs to translate (with --split)")
+    tr.add_argument("--seed", type=int, default=0, help="which pairs, in which order (with --split)")
+    tr.add_argument("--out", required=True, help=".npz (with --split) or .png (with --input)")
+
     e = sub.add_parser("eval", help="print quality metrics of a checkpoint as JSON")
     e.add_argument("checkpoint")
     e.add_argument("--n", type=int, default=2500, help="samples to draw")
@@ -106,7 +115,9 @@ def cmd_train(args) -> int:
     if args.resume:
         preset, config, knobs, ckpt = _resumed(args)
     else:
-        preset = get_preset(args.preset) if args.preset else preset_for_data(args.data or "ring8")
+        from ganengine.presets import FAMILY_DEFAULTS
+        preset = get_preset(args.preset) if args.preset else \
+            preset_for_data(args.data or FAMILY_DEFAULTS[args.family or "gan"])
         overrides = {k: getattr(args, k) for k in _TRAIN_SETTINGS if getattr(args, k) is not None}
         if args.no_download:
             overrides["download"] = False
@@ -140,7 +151,9 @@ def cmd_train(args) -> int:
         "data": {"title": spec.title, "shape": list(spec.shape), "size": spec.size, "source": spec.source},
         "device": str(trainer.run.device), "budget": {"steps": args.steps or 0, "seconds": seconds}}, indent=2))
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
-    say(f"{'resuming' if ckpt is not None else 'training'} {preset.title!r} ({config.family}): {config.model} on "
+    from ganengine.families import family_class
+    say(f"{'resuming' if ckpt is not None else 'training'} {preset.title!r} ({config.family}): "
+        f"{family_class(config.family).describe(config)} on "
         f"{spec.title}, loss {knobs.loss}, "
         f"{'%d steps' % args.steps if args.steps else '%g s' % seconds}, device {trainer.run.device}, output {out}/")
 
@@ -155,7 +168,7 @@ def cmd_train(args) -> int:
 
     def report():
         """Progress lines and grids from a helper thread, while training runs on the main thread."""
-        last_print = 0.0
+        last_print, last_step = 0.0, -1
         while True:
             finished = stop_reporting.wait(0.25)
             snap = trainer.snapshot()
@@ -163,8 +176,8 @@ def cmd_train(args) -> int:
                 trainer.pause()
             if snap.visuals.get("frame") is not None:
                 write_grid(snap.visuals["step"], snap.visuals["frame"])
-            if snap.step and (time.monotonic() - last_print > 2.0 or finished):
-                last_print = time.monotonic()
+            if snap.step and snap.step != last_step and (time.monotonic() - last_print > 2.0 or finished):
+                last_print, last_step = time.monotonic(), snap.step  # a slow step is not printed twice
                 say(_progress_line(snap, args.steps, seconds))
             if finished:
                 return
@@ -288,9 +301,36 @@ def _needs_verb(ckpt: dict, verb: str) -> None:
         raise ConfigError(f"a {family.name} checkpoint cannot {verb}{others}")
 
 
+def cmd_translate(args) -> int:
+    from ganengine.checkpoint import read_checkpoint, write_atomic
+    from ganengine.families import family_class
+    from ganengine.render import png_bytes
+    out = Path(args.out)
+    want = ".npz" if args.split else ".png"
+    if out.suffix.lower() != want:
+        raise ConfigError(f"--out must end in {want} with {'--split' if args.split else '--input'}, got {out.name}")
+    ckpt = read_checkpoint(args.checkpoint)
+    _needs_verb(ckpt, "translate")
+    family = family_class(ckpt["_config"].family)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.split:
+        arrays = family.translate_split(ckpt, split=args.split, n=args.n, seed=args.seed)
+        np.savez(out, **arrays)
+        print(f"wrote {out} ({len(arrays['label'])} pairs: input, output, target {arrays['output'].shape[1:]}, label)")
+    else:
+        write_atomic(out, png_bytes(family.translate_image(ckpt, Path(args.input))))
+        print(f"wrote {out}")
+    return 0
+
+
 def cmd_eval(args) -> int:
-    from ganengine.metrics.evaluate import evaluate_checkpoint
-    print(json.dumps(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed), indent=2))
+    from ganengine.checkpoint import read_checkpoint
+    from ganengine.families import family_class
+    ckpt = read_checkpoint(args.checkpoint)
+    family = family_class(ckpt["_config"].family)
+    result = family.evaluate(ckpt, n=args.n, seed=args.seed)
+    print(json.dumps({"checkpoint": str(args.checkpoint), "family": family.name, "step": int(ckpt["step"]),
+                      "train_seconds": float(ckpt.get("train_seconds", 0)), **result}, indent=2))
     return 0
 
 
@@ -305,7 +345,8 @@ def cmd_presets(args) -> int:
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "presets": cmd_presets}[args.command](args)
+        return {"train": cmd_train, "sample": cmd_sample, "translate": cmd_translate, "eval": cmd_eval,
+                "presets": cmd_presets}[args.command](args)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -27,7 +27,7 @@ import torch
 from ganengine.adversarial import Adversarial
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.device import pick_device
-from ganengine.families import family_class
+from ganengine.families import build_nets, family_class
 from ganengine.history import FrameHistory, MetricHistory, RestorePoints, metric_columns
 
 _BUILD_LOCK = threading.Lock()  # model init seeds the global RNG; two runs built at once must not interleave
@@ -58,7 +58,7 @@ class GANRun:
         self.spec = self.source.spec
         with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            nets = family_cls.build_nets(config, self.spec)
+            nets = build_nets(family_cls, config, self.spec)  # refused above the parameter cap
         self.nets = {name: net.to(self.device) for name, net in nets.items()}
         # The parameter lists never change (restores copy into them), so the hot path walks cached lists, not modules.
         self.params = {group: [p for n in names for p in self.nets[n].parameters()]

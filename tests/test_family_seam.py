@@ -2,7 +2,6 @@
 `train --resume`, named scalars, and no family branching outside ganengine/families."""
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np

@@ -49,6 +49,22 @@ class Family:
         """{net name: module} on the CPU (or the meta device), in a fixed order (the init draws from one seed)."""
         raise NotImplementedError
 
+    @staticmethod
+    def describe(config) -> str:
+        """The nets in a few words, for the CLI's first line."""
+        return config.model
+
+    @staticmethod
+    def guess_spec(config):
+        """The DataSpec the config's data will have, without reading it (ganengine.cost's estimates)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def cost_forwards(nets: dict, config, spec, batch: int):
+        """(g_forward() -> fakes, d_forward(fakes) -> logits) on meta tensors of a batch: the calls whose FLOPs
+        ganengine.cost counts (an iteration ~ d_steps (G + 6 D) + 3 D + 2 G)."""
+        raise NotImplementedError
+
     # ---- training ---------------------------------------------------------------------------------------------
     def train_step(self, kind: str) -> dict:
         raise NotImplementedError
@@ -70,6 +86,11 @@ class Family:
         """A function of no arguments returning a JSON-able dict of metrics, built from frozen copies (called
         between two training steps; the function itself runs on another thread)."""
         return lambda: {"kind": "none", "note": "no metric for this family"}
+
+    @staticmethod
+    def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
+        """`eval`: the family's metrics of a validated checkpoint, JSON-able."""
+        return {"kind": "none", "note": "no metric for this family"}
 
 
 class eval_mode:

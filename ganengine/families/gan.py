@@ -9,7 +9,6 @@ batches of the D update, D(G(z))/after is D's mean output on the same fakes afte
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from ganengine.config import DATASETS, MODELS, POINT_DATASETS, ConfigError, _check_choice
@@ -60,6 +59,19 @@ class GANFamily(Family):
         from ganengine.models import build_models
         G, D = build_models(config, spec)
         return {"G": G, "D": D}
+
+    @staticmethod
+    def guess_spec(config):
+        from ganengine.cost import guess_image_spec
+        return guess_image_spec(config)
+
+    @staticmethod
+    def cost_forwards(nets: dict, config, spec, batch: int):
+        from ganengine.models import is_conditional
+        G, D = nets["G"], nets["D"]
+        z = torch.empty(batch, config.latent_dim)                                          # (B, latent)
+        y = torch.zeros(batch, dtype=torch.int64) if is_conditional(G) else None           # (B,)
+        return (lambda: G(z, y)), (lambda fake: D(torch.empty_like(fake), y))
 
     # ---- noise ------------------------------------------------------------------------------------------------
     def _fixed_noise(self):
@@ -167,6 +179,12 @@ class GANFamily(Family):
             (grad,) = torch.autograd.grad(g_loss, x)
         return {"fake": fake.float().cpu().numpy(), "real": self.real_view, "heat": heat.float().cpu().numpy(),
                 "push": (-grad).float().cpu().numpy(), "xs": xs.numpy(), "ys": ys.numpy()}
+
+    @staticmethod
+    def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
+        """`eval`: ganengine.metrics.evaluate's metrics of a checkpoint's sampler (EMA when saved)."""
+        from ganengine.metrics.evaluate import evaluate_loaded
+        return evaluate_loaded(ckpt, n=n, seed=seed)
 
     def quality_job(self, n: int):
         """Mixture modes / 2-D FD / digit metrics (ganengine.metrics.evaluate) of a frozen copy of the sampler."""
