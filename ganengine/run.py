@@ -222,11 +222,6 @@ class GANRun:
         name = name or self.family.sampling[0]
         return self.ema.get(name, self.nets[name])
 
-    @torch.no_grad()
-    def generate(self, z: torch.Tensor, y: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Samples of a family that samples (gan): z (B, latent), y labels for cGAN; see GANFamily.generate."""
-        return self.family.generate(z, y)
-
     # ---- visuals (called every sample_every steps on the training thread) ----------------------------------------
     def render_visuals(self) -> dict:
         """The family's views at this step (views[0], also under "frame", is the timeline frame), plus D-output

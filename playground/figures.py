@@ -137,6 +137,10 @@ def loss_figure(metrics: dict, events) -> dict:
         x, y = _series(metrics, key)
         data.append(_line(x, y, f"{name} (raw)", colour, width=1, opacity=0.3, show=False))
         data.append(_line(x, smooth(y), name, colour))
+    for key in metrics:  # a family's own terms (pix2pix: loss/G/GAN, loss/G/L1) next to the adversarial ones
+        if key.startswith("loss/") and key not in ("loss/D", "loss/G"):
+            x, y = _series(metrics, key)
+            data.append(_line(x, smooth(y), key.replace("loss/", "Loss "), GREY, dash="dot", width=1.5))
     layout = _layout("Losses (faint: raw, bold: smoothed)", ytitle="loss")
     _event_markers(events, layout, float(metrics["step"][-1]))
     return _finish(data, layout)
