@@ -23,7 +23,7 @@ from ganengine.presets import get_preset  # noqa: E402
 from ganengine.trainer import Trainer  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "traces"
-COLUMNS = ("step", "d_real", "d_fake_before", "d_fake_after", "grad_norm_g", "grad_norm_d", "loss_d", "loss_g")
+COLUMNS = ("step", "D(x)", "D(G(z))/before", "D(G(z))/after", "grad/G", "grad/D", "loss/D", "loss/G")
 QUALITY_EVERY = 5.0
 MAX_ROWS = 800
 PRESETS = ["ring8", "dcgan-mnist", "cgan-mnist", "mode-collapse", "d-wins"]

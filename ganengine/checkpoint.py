@@ -1,4 +1,10 @@
-"""Checkpoints: a plain dict of format version, config, state dicts, optimiser states, step and RNG states.
+"""Checkpoints: a plain dict of format version, family, config, state dicts, optimiser states, step and RNG states.
+
+Version 2 (issue 11): {"format", "version": 2, "family", "config", "knobs", "spec", "step", "updates" {group: n},
+"train_seconds", "state": GANRun.training_state() = {"nets" {name: state dict}, "ema" {name: state dict},
+"ema_updates", "opt" {group: Adam state}, "rng" {"noise", "data"}, "extra" (the family's)}}. Version 1 files (the
+gan family only: "G", "D", "G_ema", "opt_g", "opt_d", "rng" and d_updates / g_updates) are read by upgrading them
+to version 2 (upgrade_v1); their EMA warm-up count was never saved and is taken as g_updates (EMA on from the start).
 
 Written atomically (a temporary file in the same folder, fsync, then rename), so a crash mid-write leaves the previous
 checkpoint intact. Read only with ``torch.load(..., weights_only=True)``, which refuses pickled code, and then checked
@@ -26,10 +32,11 @@ import torch
 
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.spec import DataSpec
-from ganengine.models import build_models
+from ganengine.families import build_nets, family_class
 
 FORMAT = "ganengine-checkpoint"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MAX_CHECKPOINT_BYTES = 200 * 2**20
 MAX_IMAGE_SIDE = 256       # as RunConfig.image_size
 MAX_CLASSES = 1000         # num_classes, class names, mixture centres
@@ -53,10 +60,10 @@ def spec_from_dict(d: dict) -> DataSpec:
     try:
         kind = d["kind"]
         shape = tuple(_int(v) for v in d["shape"][:4])
-        if kind not in ("points", "image") or (kind == "points" and shape != (2,)) or \
-                (kind == "image" and (len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2])):
+        if kind not in ("points", "image", "paired") or (kind == "points" and shape != (2,)) or \
+                (kind != "points" and (len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2])):
             raise ValueError(f"unsupported data shape {shape}")
-        if kind == "image" and not 4 <= shape[1] <= MAX_IMAGE_SIDE:
+        if kind != "points" and not 4 <= shape[1] <= MAX_IMAGE_SIDE:
             raise ValueError(f"images of {shape[1]}x{shape[1]} pixels; the limit is {MAX_IMAGE_SIDE}")
         num_classes = _int(d.get("num_classes", 0))
         if not 0 <= num_classes <= MAX_CLASSES:
@@ -98,9 +105,26 @@ def _int(v) -> int:
 
 def build_checkpoint(run) -> dict:
     """The checkpoint dict of a GANRun (tensors are the live ones: serialise before the run trains on)."""
-    return {"format": FORMAT, "version": VERSION, "config": run.config.to_dict(), "knobs": run.knobs.to_dict(),
-            "spec": spec_to_dict(run.spec), "step": run.step, "d_updates": run.d_updates, "g_updates": run.g_updates,
-            "train_seconds": run.train_seconds, "state": run.training_state()}
+    return {"format": FORMAT, "version": VERSION, "family": run.config.family, "config": run.config.to_dict(),
+            "knobs": run.knobs.to_dict(), "spec": spec_to_dict(run.spec), "step": run.step,
+            "updates": dict(run.updates), "train_seconds": run.train_seconds, "state": run.training_state()}
+
+
+def upgrade_v1(ckpt: dict) -> dict:
+    """A version-1 checkpoint (gan family) in the version-2 layout; fields it lacks stay absent for validation."""
+    state = ckpt.get("state")
+    if not isinstance(state, dict):
+        return ckpt
+    new = {"nets": {"G": state.get("G"), "D": state.get("D")}, "ema": {}, "ema_updates": 0}
+    if state.get("G_ema") is not None:
+        new["ema"] = {"G": state["G_ema"]}
+        new["ema_updates"] = ckpt.get("g_updates", 0)   # never saved in v1: EMA on since the start
+    if "opt_g" in state or "opt_d" in state:
+        new["opt"] = {k: state[key] for k, key in (("G", "opt_g"), ("D", "opt_d")) if key in state}
+    if "rng" in state:
+        new["rng"] = state["rng"]
+    return {**ckpt, "version": VERSION, "family": "gan", "state": new,
+            "updates": {"G": ckpt.get("g_updates", 0), "D": ckpt.get("d_updates", 0)}}
 
 
 def checkpoint_bytes(run) -> bytes:
@@ -192,14 +216,22 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
     "_spec". Raises CheckpointError with one sentence; builds nothing but meta-device models."""
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{name} is not a GAN Playground checkpoint")
-    if ckpt.get("version") != VERSION:
-        raise CheckpointError(f"{name} has format version {ckpt.get('version')!r}; this engine reads version {VERSION}")
+    if ckpt.get("version") not in READABLE_VERSIONS:
+        raise CheckpointError(f"{name} has format version {ckpt.get('version')!r}; this engine reads versions "
+                              f"{', '.join(map(str, READABLE_VERSIONS))}")
     _check_all_tensors(ckpt, name)
+    if ckpt["version"] == 1:
+        ckpt = upgrade_v1(ckpt)
     try:
-        config, knobs = RunConfig.from_dict(ckpt["config"]), Knobs.from_dict(ckpt["knobs"])
-        for key in ("step", "d_updates", "g_updates"):
-            if not 0 <= _int(ckpt["step"] if key == "step" else ckpt.get(key, 0)) <= 10**12:
-                raise ValueError(f"{key} out of range")
+        family = family_class(ckpt.get("family"))
+        config = RunConfig.from_dict({**ckpt["config"], "family": family.name})
+        knobs = Knobs.from_dict(ckpt["knobs"]).for_family(family)
+        if not 0 <= _int(ckpt["step"]) <= 10**12:
+            raise ValueError("step out of range")
+        updates = ckpt.get("updates", {})
+        if not isinstance(updates, dict) or set(updates) - set(family.groups) or \
+                not all(0 <= _int(v) <= 10**12 for v in updates.values()):
+            raise ValueError("the update counts are not whole numbers of the family's optimiser groups")
         train_seconds = float(ckpt.get("train_seconds", 0.0))
         if not 0 <= train_seconds < 10**12:
             raise ValueError("train_seconds out of range")
@@ -209,22 +241,36 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
         raise CheckpointError(f"{name} is missing a field or has a bad one ({str(err)[:120]})") from None
     spec = spec_from_dict(ckpt.get("spec") or {})
     state = ckpt.get("state")
-    if not isinstance(state, dict):
+    if not isinstance(state, dict) or not isinstance(state.get("nets"), dict):
         raise CheckpointError(f"{name} holds no model state")
     with torch.device("meta"):
         try:
-            G, D = build_models(config, spec)  # refuses more than MAX_MODEL_PARAMS per network before building
+            nets = build_nets(family, config, spec)  # refuses more than MAX_MODEL_PARAMS per network
         except ConfigError as err:
             raise CheckpointError(f"{name} describes a model that cannot be built: {err}") from None
-    _check_state(state.get("G"), G.state_dict(), f"{name}: generator")
-    _check_state(state.get("D"), D.state_dict(), f"{name}: discriminator")
-    if state.get("G_ema") is not None:
-        _check_state(state["G_ema"], G.state_dict(), f"{name}: generator EMA")
-    for key, model, what in (("opt_g", G, "generator"), ("opt_d", D, "discriminator")):
-        if key in state:  # needed by restore_run only; generator_from_checkpoint ignores them
-            _check_optimizer(state[key], [tuple(p.shape) for p in model.parameters()], f"{name}: {what} optimiser")
+    for net_name, net in nets.items():
+        _check_state(state["nets"].get(net_name), net.state_dict(), f"{name}: {_NET_WORDS.get(net_name, net_name)}")
+    ema = state.get("ema") or {}
+    if not isinstance(ema, dict) or set(ema) - set(family.sampling):
+        raise CheckpointError(f"{name}: the EMA copies are not of the family's sampling nets")
+    for net_name, weights in ema.items():
+        _check_state(weights, nets[net_name].state_dict(), f"{name}: {_NET_WORDS.get(net_name, net_name)} EMA")
+    try:
+        if not 0 <= _int(state.get("ema_updates", 0)) <= 10**12:
+            raise ValueError
+    except ValueError:
+        raise CheckpointError(f"{name}: the EMA update count is not a whole number") from None
+    opt = state.get("opt", {})  # needed by restore_run only; sampling ignores it
+    if not isinstance(opt, dict) or set(opt) - set(family.groups):
+        raise CheckpointError(f"{name}: the optimiser states are not of the family's groups")
+    for group, state_dict in opt.items():
+        shapes = [tuple(p.shape) for n in family.groups[group] for p in nets[n].parameters()]
+        what = {"G": "generator", "D": "discriminator"}.get(group, group)
+        _check_optimizer(state_dict, shapes, f"{name}: {what} optimiser")
     if "rng" in state:
         _check_rng(state["rng"], f"{name}: random state")
+    if not isinstance(state.get("extra", {}), dict):
+        raise CheckpointError(f"{name}: the family's extra state is not a dictionary")
     ckpt["_config"], ckpt["_knobs"], ckpt["_spec"] = config, knobs, spec
     return ckpt
 
@@ -330,12 +376,19 @@ def _check_rng(rng, what: str) -> None:
             raise CheckpointError(f"{what}: the data order is not a vector of row indices with a position in it")
 
 
-def generator_from_checkpoint(ckpt: dict, *, device: Union[str, torch.device] = "cpu", ema: bool = True):
-    """(G in eval mode on device, RunConfig, DataSpec) from a validated checkpoint; the EMA weights when present."""
+_NET_WORDS = {"G": "generator", "D": "discriminator"}
+
+
+def generator_from_checkpoint(ckpt: dict, *, device: Union[str, torch.device] = "cpu", ema: bool = True,
+                              net: str = ""):
+    """(the family's first sampling net (or ``net``) in eval mode on device, RunConfig, DataSpec) from a validated
+    checkpoint; the EMA weights when present."""
     config, spec = ckpt["_config"], ckpt["_spec"]
-    G, _ = build_models(config, spec)
+    family = family_class(config.family)
+    net = net or family.sampling[0]
+    G = build_nets(family, config, spec)[net]
     state = ckpt["state"]
-    G.load_state_dict(state["G_ema"] if ema and state.get("G_ema") is not None else state["G"])
+    G.load_state_dict(state["ema"][net] if ema and net in (state.get("ema") or {}) else state["nets"][net])
     G = G.to(device).eval()
     G.requires_grad_(False)
     return G, config, spec
@@ -347,5 +400,4 @@ def restore_run(ckpt: dict, run) -> None:
         run.load_training_state(ckpt["state"])
     except (KeyError, ValueError, RuntimeError, TypeError) as err:
         raise CheckpointError(f"the checkpoint's optimiser or RNG state does not fit ({str(err)[:160]})") from None
-    run.step, run.d_updates, run.g_updates = int(ckpt["step"]), int(ckpt.get("d_updates", 0)), int(ckpt.get("g_updates", 0))
-    run.train_seconds = float(ckpt.get("train_seconds", 0.0))
+    run.set_counters(int(ckpt["step"]), ckpt.get("updates", {}), float(ckpt.get("train_seconds", 0.0)))

@@ -2,11 +2,17 @@
 
   python -m ganengine train --data ring8 --seconds 60 --seed 0 --out runs/ring8
   python -m ganengine train --data mnist --model dcgan --loss ns --steps 2000 --out runs/mnist
+  python -m ganengine train --resume runs/mnist/checkpoint.pt --seconds 60 --out runs/mnist
   python -m ganengine sample runs/ring8/checkpoint.pt --n 2500 --seed 1 --out samples.npy
   python -m ganengine eval runs/ring8/checkpoint.pt
   python -m ganengine presets
 
 Without flags, a dataset trains with its tuned preset (ganengine.presets); flags override single settings.
+--family names the GAN family (ganengine.families; default gan, whose models are mlp, dcgan and cgan). A verb a
+family does not answer (sample, translate) ends with one line and exit status 2.
+metrics.jsonl has one JSON object per step, keyed by the run's named scalars (ganengine.history.metric_columns):
+step, time, the family's scalars (gan: loss/D, loss/G, D(x), D(G(z))/before, D(G(z))/after, grad/G, grad/D),
+steps_per_sec, lr_g, lr_d; null where a value was not computed (a D-only step has no loss/G).
 Bad arguments and bad files end with one line on stderr and exit status 2, never a traceback.
 """
 from __future__ import annotations
@@ -21,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganengine.config import DATASETS, DEVICES, LOSSES, MODELS, ConfigError
+from ganengine.config import DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, ConfigError
 
 EXIT_USAGE = 2
 
@@ -37,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a GAN and write checkpoint.pt, metrics.jsonl, config.json and grids")
     t.add_argument("--preset", help="a named preset (python -m ganengine presets); default: the dataset's")
-    t.add_argument("--data", choices=DATASETS, help="dataset (default ring8)")
+    t.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT exactly where it stopped "
+                                                    "(--steps / --seconds: how much more; settings come from CKPT)")
+    t.add_argument("--family", choices=FAMILIES, help="GAN family (default gan, or the preset's)")
+    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS, help="dataset (default ring8)")
     t.add_argument("--model", choices=MODELS)
     t.add_argument("--loss", choices=LOSSES)
     budget = t.add_mutually_exclusive_group()
@@ -70,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="samples.npy")
     s.add_argument("--no-ema", action="store_true", help="use G's raw weights even if the checkpoint has an EMA copy")
 
+    tr = sub.add_parser("translate", help="translate held-out pairs into .npz, or one image file into a .png")
+    tr.add_argument("checkpoint")
+    src = tr.add_mutually_exclusive_group(required=True)
+    src.add_argument("--split", choices=("test", "train"), help="pairs of a split (test: the 500 held out)")
+    src.add_argument("--input", help="an image file (a sketch) to translate")
+    tr.add_argument("--n", type=int, default=500, help="pairs to translate (with --split)")
+    tr.add_argument("--seed", type=int, default=0, help="which pairs, in which order (with --split)")
+    tr.add_argument("--out", required=True, help=".npz (with --split) or .png (with --input)")
+
     e = sub.add_parser("eval", help="print quality metrics of a checkpoint as JSON")
     e.add_argument("checkpoint")
     e.add_argument("--n", type=int, default=2500, help="samples to draw")
@@ -80,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- train ---------------------------------------------------------------------------------------------------
-_TRAIN_SETTINGS = ("data", "model", "loss", "batch_size", "lr_g", "lr_d", "d_steps", "latent_dim", "width",
+_TRAIN_SETTINGS = ("family", "data", "model", "loss", "batch_size", "lr_g", "lr_d", "d_steps", "latent_dim", "width",
                    "image_size", "r1_weight", "ema_decay", "seed", "device", "data_root", "points_path", "folder_path")
 
 
@@ -90,22 +108,28 @@ def cmd_train(args) -> int:
     from ganengine.render import gif_bytes, png_bytes
     from ganengine.trainer import Trainer
 
-    preset = get_preset(args.preset) if args.preset else preset_for_data(args.data or "ring8")
-    overrides = {k: getattr(args, k) for k in _TRAIN_SETTINGS if getattr(args, k) is not None}
-    if args.no_download:
-        overrides["download"] = False
-    if args.preset and args.data and args.data != preset.config.get("data"):
-        overrides["data"] = args.data
-    config, knobs = preset.build(**overrides)
     if args.steps is not None and args.steps < 1:
         raise ConfigError("--steps must be at least 1")
     if args.seconds is not None and not args.seconds > 0:
         raise ConfigError("--seconds must be positive")
+    if args.resume:
+        preset, config, knobs, ckpt = _resumed(args)
+    else:
+        from ganengine.presets import FAMILY_DEFAULTS
+        preset = get_preset(args.preset) if args.preset else \
+            preset_for_data(args.data or FAMILY_DEFAULTS[args.family or "gan"])
+        overrides = {k: getattr(args, k) for k in _TRAIN_SETTINGS if getattr(args, k) is not None}
+        if args.no_download:
+            overrides["download"] = False
+        if args.preset and args.data and args.data != preset.config.get("data"):
+            overrides["data"] = args.data
+        config, knobs = preset.build(**overrides)
+        ckpt = None
     seconds = 0.0 if args.steps else (args.seconds or preset.seconds)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    metrics_file = open(out / "metrics.jsonl", "w")
+    metrics_file = open(out / "metrics.jsonl", "a" if ckpt is not None else "w")  # a resumed run appends
     lock = threading.Lock()
 
     def on_rows(rows, columns):
@@ -117,13 +141,20 @@ def cmd_train(args) -> int:
     threads = args.threads if args.threads is not None else default_threads(headless=True)
     trainer = Trainer(config=config, knobs=knobs, max_steps=args.steps or 0, max_seconds=seconds,
                       threads=threads, on_rows=on_rows)
+    if ckpt is not None:  # continue the saved run: its budget counts from where it stopped
+        trainer.load_checkpoint(ckpt)
+        trainer.set_limits(max_steps=trainer.run.step + args.steps if args.steps else 0,
+                           max_seconds=trainer.run.train_seconds + seconds if seconds else 0)
     spec = trainer.snapshot().spec
     (out / "config.json").write_text(json.dumps({
         "preset": preset.name, "config": config.to_dict(), "knobs": knobs.to_dict(),
         "data": {"title": spec.title, "shape": list(spec.shape), "size": spec.size, "source": spec.source},
         "device": str(trainer.run.device), "budget": {"steps": args.steps or 0, "seconds": seconds}}, indent=2))
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
-    say(f"training {preset.title!r}: {config.model} on {spec.title}, loss {knobs.loss}, "
+    from ganengine.families import family_class
+    say(f"{'resuming' if ckpt is not None else 'training'} {preset.title!r} ({config.family}): "
+        f"{family_class(config.family).describe(config)} on "
+        f"{spec.title}, loss {knobs.loss}, "
         f"{'%d steps' % args.steps if args.steps else '%g s' % seconds}, device {trainer.run.device}, output {out}/")
 
     interrupted = []
@@ -137,16 +168,16 @@ def cmd_train(args) -> int:
 
     def report():
         """Progress lines and grids from a helper thread, while training runs on the main thread."""
-        last_print = 0.0
+        last_print, last_step = 0.0, -1
         while True:
             finished = stop_reporting.wait(0.25)
             snap = trainer.snapshot()
             if interrupted and snap.status == "running":
                 trainer.pause()
-            if snap.visuals.get("grid") is not None:
-                write_grid(snap.visuals["step"], snap.visuals["grid"])
-            if snap.step and (time.monotonic() - last_print > 2.0 or finished):
-                last_print = time.monotonic()
+            if snap.visuals.get("frame") is not None:
+                write_grid(snap.visuals["step"], snap.visuals["frame"])
+            if snap.step and snap.step != last_step and (time.monotonic() - last_print > 2.0 or finished):
+                last_print, last_step = time.monotonic(), snap.step  # a slow step is not printed twice
                 say(_progress_line(snap, args.steps, seconds))
             if finished:
                 return
@@ -171,13 +202,30 @@ def cmd_train(args) -> int:
     snap = trainer.snapshot()
     for step, frame in zip(snap.timeline_steps, snap.timeline_frames):
         write_grid(step, frame)
-    write_grid(final["step"], final["grid"])
-    write_atomic(out / "samples.png", png_bytes(final["grid"]))
-    frames = list(snap.timeline_frames) + [final["grid"]]
+    write_grid(final["step"], final["frame"])
+    write_atomic(out / "samples.png", png_bytes(final["frame"]))
+    frames = list(snap.timeline_frames) + [final["frame"]]
     write_atomic(out / "progress.gif", gif_bytes(frames, duration_ms=150))
     say(f"wrote {out / 'checkpoint.pt'}, metrics.jsonl, config.json, samples.png, progress.gif and grid_*.png "
         f"({snap.step} steps in {snap.train_seconds:.1f} s)")
     return 130 if interrupted else 0
+
+
+def _resumed(args):
+    """(preset, config, knobs, checkpoint) of --resume CKPT; settings flags other than the budget are refused."""
+    from ganengine.checkpoint import read_checkpoint
+    from ganengine.presets import Preset
+    given = [k for k in _TRAIN_SETTINGS if k not in ("device",) and getattr(args, k) is not None]
+    if args.preset or given:
+        raise ConfigError(f"--resume continues the saved run with its own settings; drop "
+                          f"{', '.join('--' + k.replace('_', '-') for k in (['preset'] if args.preset else []) + given)}")
+    ckpt = read_checkpoint(args.resume)
+    config, knobs = ckpt["_config"], ckpt["_knobs"]
+    if args.device:
+        config = config.with_changes(device=args.device)
+    preset = Preset(name=f"resume:{Path(args.resume).name}", title=f"resumed {Path(args.resume)}", watch="",
+                    seconds=60.0)
+    return preset, config, knobs, ckpt
 
 
 def _json_number(v):
@@ -187,15 +235,17 @@ def _json_number(v):
 
 def _progress_line(snap, steps, seconds) -> str:
     m = snap.latest
-    if steps:
-        frac = snap.step / steps
+    max_steps, max_seconds = snap.limits.get("max_steps", 0), snap.limits.get("max_seconds", 0)  # a resume's too
+    if max_steps:
+        frac = snap.step / max_steps
     else:
-        frac = snap.train_seconds / seconds if seconds else 0.0
+        frac = snap.train_seconds / max_seconds if max_seconds else 0.0
     def f(key):
         v = m.get(key, float("nan"))
         return "  -  " if not np.isfinite(v) else f"{v:.3f}"
-    return (f"[{snap.step:7d}] {100 * min(frac, 1):5.1f}%  Loss_D {f('loss_d')}  Loss_G {f('loss_g')}  "
-            f"D(x) {f('d_real')}  D(G(z)) {f('d_fake_before')} / {f('d_fake_after')}  "
+    losses = "  ".join(f"Loss_{k[5:]} {f(k)}" for k in m if k.startswith("loss/"))  # every loss the family reports
+    d_out = f"  D(x) {f('D(x)')}  D(G(z)) {f('D(G(z))/before')} / {f('D(G(z))/after')}" if "D(x)" in m else ""
+    return (f"[{snap.step:7d}] {100 * min(frac, 1):5.1f}%  {losses}{d_out}  "
             f"{snap.steps_per_sec:6.1f} it/s  {snap.train_seconds:6.1f} s")
 
 
@@ -213,6 +263,7 @@ def cmd_sample(args) -> int:
     if out.suffix.lower() not in (".npy", ".png"):
         raise ConfigError(f"--out must end in .npy or .png, got {out.name}")
     ckpt = read_checkpoint(args.checkpoint)
+    _needs_verb(ckpt, "sample")
     G, config, spec = generator_from_checkpoint(ckpt, ema=not args.no_ema)
     conditional = spec.num_classes > 0 and config.model == "cgan"
     if args.label is not None:
@@ -241,9 +292,45 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _needs_verb(ckpt: dict, verb: str) -> None:
+    """ConfigError (one line, exit status 2) when the checkpoint's family does not answer this verb."""
+    from ganengine.families import family_class
+    family = family_class(ckpt["_config"].family)
+    if verb not in family.verbs:
+        others = f"; it answers {', '.join(family.verbs)}" if family.verbs else ""
+        raise ConfigError(f"a {family.name} checkpoint cannot {verb}{others}")
+
+
+def cmd_translate(args) -> int:
+    from ganengine.checkpoint import read_checkpoint, write_atomic
+    from ganengine.families import family_class
+    from ganengine.render import png_bytes
+    out = Path(args.out)
+    want = ".npz" if args.split else ".png"
+    if out.suffix.lower() != want:
+        raise ConfigError(f"--out must end in {want} with {'--split' if args.split else '--input'}, got {out.name}")
+    ckpt = read_checkpoint(args.checkpoint)
+    _needs_verb(ckpt, "translate")
+    family = family_class(ckpt["_config"].family)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.split:
+        arrays = family.translate_split(ckpt, split=args.split, n=args.n, seed=args.seed)
+        np.savez(out, **arrays)
+        print(f"wrote {out} ({len(arrays['label'])} pairs: input, output, target {arrays['output'].shape[1:]}, label)")
+    else:
+        write_atomic(out, png_bytes(family.translate_image(ckpt, Path(args.input))))
+        print(f"wrote {out}")
+    return 0
+
+
 def cmd_eval(args) -> int:
-    from ganengine.metrics.evaluate import evaluate_checkpoint
-    print(json.dumps(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed), indent=2))
+    from ganengine.checkpoint import read_checkpoint
+    from ganengine.families import family_class
+    ckpt = read_checkpoint(args.checkpoint)
+    family = family_class(ckpt["_config"].family)
+    result = family.evaluate(ckpt, n=args.n, seed=args.seed)
+    print(json.dumps({"checkpoint": str(args.checkpoint), "family": family.name, "step": int(ckpt["step"]),
+                      "train_seconds": float(ckpt.get("train_seconds", 0)), **result}, indent=2))
     return 0
 
 
@@ -251,14 +338,15 @@ def cmd_presets(args) -> int:
     from ganengine.presets import PRESETS
     for p in PRESETS.values():
         tag = " (fails on purpose)" if p.fails_on_purpose else ""
-        print(f"{p.name:14s} {p.title}{tag}: {p.watch}")
+        print(f"{p.name:14s} [{p.family}] {p.title}{tag}: {p.watch}")
     return 0
 
 
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "presets": cmd_presets}[args.command](args)
+        return {"train": cmd_train, "sample": cmd_sample, "translate": cmd_translate, "eval": cmd_eval,
+                "presets": cmd_presets}[args.command](args)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, fields, replace
 DATASETS = ("ring8", "grid25", "spiral", "moons", "points",  # 2-D
             "mnist", "mnist-full", "fashion-mnist", "cifar10", "celeba", "folder")  # images
 POINT_DATASETS = DATASETS[:5]
-MODELS = ("mlp", "dcgan", "cgan")
+MODELS = ("mlp", "dcgan", "cgan")       # the gan family's models
+PAIRED_TASKS = ("edges2digits", "blur2digits")  # the pix2pix family's data (ganengine.data.paired)
+FAMILIES = ("gan", "pix2pix")           # ganengine.families (the registry: ganengine/families/__init__.py)
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_SEED = 2**31 - 1
@@ -64,8 +66,9 @@ def _check_choice(name: str, value, choices) -> str:
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """Structural settings: changing any of these rebuilds the run."""
-    data: str = "ring8"            # dataset name, one of DATASETS
-    model: str = "mlp"             # model family, one of MODELS
+    family: str = "gan"            # GAN family, one of FAMILIES (ganengine.families): what data and models fit
+    data: str = "ring8"            # dataset name: DATASETS for gan, PAIRED_TASKS for pix2pix
+    model: str = "mlp"             # the gan family's model, one of MODELS (other families ignore it)
     latent_dim: int = 64           # size of the noise vector z
     width: int = 128               # hidden width (mlp) or base channel count (dcgan, cgan)
     depth: int = 3                 # hidden layers of the 2-D MLPs (image models have fixed depth)
@@ -80,8 +83,7 @@ class RunConfig:
     log_every: int = 20            # steps between scalar gathers (one host sync each)
 
     def __post_init__(self):
-        _check_choice("data", self.data, DATASETS)
-        _check_choice("model", self.model, MODELS)
+        _check_choice("family", self.family, FAMILIES)
         _check_choice("device", self.device, DEVICES)
         object.__setattr__(self, "latent_dim", _check_number("latent size", self.latent_dim, 1, 1024, integer=True))
         object.__setattr__(self, "width", _check_number("width", self.width, 4, 2048, integer=True))
@@ -90,12 +92,8 @@ class RunConfig:
         object.__setattr__(self, "seed", _check_number("seed", self.seed, 0, MAX_SEED, integer=True))
         object.__setattr__(self, "sample_every", _check_number("sample interval", self.sample_every, 1, 10**6, integer=True))
         object.__setattr__(self, "log_every", _check_number("log interval", self.log_every, 1, 10**4, integer=True))
-        if self.data in POINT_DATASETS and self.model != "mlp":
-            raise ConfigError(f"2-D data ({self.data}) trains with the mlp model; {self.model} is for images")
-        if self.data == "points" and not self.points_path:
-            raise ConfigError("data 'points' needs a file of N x 2 points (points_path)")
-        if self.data == "folder" and not self.folder_path:
-            raise ConfigError("data 'folder' needs an image folder (folder_path)")
+        from ganengine.families import family_class  # the family says which data and models fit it
+        family_class(self.family).check_config(self)
 
     @property
     def is_points(self) -> bool:
@@ -129,9 +127,18 @@ class Knobs:
     ema_decay: float = 0.0         # EMA of G's weights for samples; 0 = off (Karras et al. 2018)
     lr_decay_steps: int = 0        # linear decay of both lrs to lr_floor x lr over this many steps; 0 = off
     lr_floor: float = 0.1          # fraction of the lr left at the end of the decay
+    extra: tuple = ()              # a family's own live knobs, sorted (name, value) pairs (ganengine.families)
 
     def __post_init__(self):
         _check_choice("loss", self.loss, LOSSES)
+        if self.extra:
+            from ganengine.families import family_knob_specs
+            specs, pairs = family_knob_specs(), dict(self.extra)
+            unknown = set(pairs) - set(specs)
+            if unknown:
+                raise ConfigError(f"not a live setting: {', '.join(sorted(unknown))}")
+            object.__setattr__(self, "extra", tuple(sorted(
+                (name, _check_number(specs[name][0], v, specs[name][1], specs[name][2])) for name, v in pairs.items())))
         checks = {
             "lr_g": ("G learning rate", 0, 1, False, True), "lr_d": ("D learning rate", 0, 1, False, True),
             "beta1": ("Adam beta1", 0, 0.999, False, False), "beta2": ("Adam beta2", 0, 0.9999, False, False),
@@ -147,16 +154,42 @@ class Knobs:
                                   why_low=why_low)
             object.__setattr__(self, name, value)
 
+    def get(self, name: str):
+        """A knob by name, shared or the family's own."""
+        return dict(self.extra)[name] if name not in _KNOB_FIELDS else getattr(self, name)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every knob by name, the family's own ones included (flat, JSON-able)."""
+        d = {f: getattr(self, f) for f in _KNOB_FIELDS}
+        d.update(self.extra)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Knobs":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        from ganengine.families import family_knob_specs
+        specs = family_knob_specs()
+        return cls(**{k: v for k, v in d.items() if k in _KNOB_FIELDS},
+                   extra=tuple((k, v) for k, v in d.items() if k in specs))
+
+    def for_family(self, family_cls) -> "Knobs":
+        """These knobs with the family's own: its defaults where not set; ConfigError for another family's."""
+        pairs = dict(self.extra)
+        foreign = set(pairs) - set(family_cls.KNOBS)
+        if foreign:
+            raise ConfigError(f"{', '.join(sorted(foreign))} is not a setting of the {family_cls.name} family")
+        merged = {name: pairs.get(name, spec[3]) for name, spec in family_cls.KNOBS.items()}
+        return self if merged == pairs else replace(self, extra=tuple(merged.items()))
 
     def with_changes(self, **changes) -> "Knobs":
-        unknown = set(changes) - {f.name for f in fields(self)}
+        own = dict(self.extra)
+        unknown = set(changes) - set(_KNOB_FIELDS) - set(own)
         if unknown:
             raise ConfigError(f"not a live setting: {', '.join(sorted(unknown))}")
+        extra = {k: v for k, v in changes.items() if k in own}
+        if extra:
+            changes = {k: v for k, v in changes.items() if k not in own}
+            changes["extra"] = tuple({**own, **extra}.items())
         return replace(self, **changes)
+
+
+_KNOB_FIELDS = tuple(f.name for f in fields(Knobs) if f.name != "extra")

@@ -24,7 +24,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.spec import DataSpec
-from ganengine.models import build_models, count_parameters, is_conditional
+from ganengine.families import build_nets, family_class
+from ganengine.models import count_parameters
 
 # The public cap on one iteration's estimated FLOPs, proposed for the shared 2-core Space (Trainer(max_step_flops=)).
 # Estimated GFLOP per iteration at batch 64 (this module), and seconds per iteration measured with one torch thread
@@ -73,6 +74,11 @@ def warm_up() -> None:
 
 def guess_spec(config: RunConfig) -> DataSpec:
     """The DataSpec a config's data will have, from the config alone (no data is read): for cost estimates."""
+    return family_class(config.family).guess_spec(config)
+
+
+def guess_image_spec(config: RunConfig) -> DataSpec:
+    """guess_spec of the gan family's data (points and the image datasets)."""
     if config.is_points:
         return DataSpec(name=config.data, title=config.data, kind="points", shape=(2,))
     channels, native = _NATIVE[config.data]
@@ -101,19 +107,19 @@ def step_cost(config: RunConfig, knobs: Knobs, spec: Optional[DataSpec] = None) 
     """Estimate one iteration's cost at knobs.batch_size on the meta device. ConfigError if the models would be
     over ganengine.models.MAX_MODEL_PARAMS or cannot be built."""
     from torch.utils.flop_counter import FlopCounterMode  # imported on first use: it takes ~0.5 s
-    spec = spec or guess_spec(config)
+    family = family_class(config.family)
+    spec = spec or family.guess_spec(config)
     b = knobs.batch_size
     with torch.device("meta"):
-        G, D = build_models(config, spec)
-        z = torch.empty(b, config.latent_dim)
-        y = torch.zeros(b, dtype=torch.int64) if is_conditional(G) else None
+        nets = build_nets(family, config, spec)
+        g_forward, d_forward = family.cost_forwards(nets, config, spec, b)  # the family's G and D calls
         with torch.no_grad():
             g_count, g_bytes = FlopCounterMode(display=False), _OutputBytes()
             with g_count, g_bytes:
-                fake = G(z, y)
+                fake = g_forward()
             d_count, d_bytes = FlopCounterMode(display=False), _OutputBytes()
             with d_count, d_bytes:
-                D(torch.empty_like(fake), y)
+                d_forward(fake)
     g, d = g_count.get_total_flops(), d_count.get_total_flops()
     per_d = g + 6 * d
     if knobs.r1_weight > 0:
@@ -122,7 +128,8 @@ def step_cost(config: RunConfig, knobs: Knobs, spec: Optional[DataSpec] = None) 
         per_d += 5 * d
     flops = knobs.d_steps * per_d + 3 * d + 2 * g
     return StepCost(flops=int(flops), activation_bytes=int(g_bytes.total + 2 * d_bytes.total),
-                    g_params=count_parameters(G), d_params=count_parameters(D))
+                    g_params=sum(count_parameters(nets[n]) for n in family.groups["G"]),
+                    d_params=sum(count_parameters(nets[n]) for n in family.groups["D"]))
 
 
 def step_flops(config: RunConfig, knobs: Knobs, spec: Optional[DataSpec] = None) -> int:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-METRIC_COLUMNS = ("step", "time", "loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after",
-                  "grad_norm_g", "grad_norm_d", "steps_per_sec", "lr_g", "lr_d")
+
+
+def metric_columns(scalars: tuple) -> tuple:
+    """A run's history columns: step and training time, the family's named scalars (Family.scalars, e.g.
+    loss/D, loss/G, D(x), D(G(z))/before, D(G(z))/after, grad/G, grad/D), the measured rate and both lrs.
+    These are also the keys of metrics.jsonl and of Snapshot.metrics / Snapshot.latest."""
+    return ("step", "time", *scalars, "steps_per_sec", "lr_g", "lr_d")
 
 
 class MetricHistory:
-    def __init__(self, *, columns: tuple = METRIC_COLUMNS, capacity: int = 4096):
+    def __init__(self, *, columns: tuple, capacity: int = 4096):
         if capacity < 8 or capacity % 4:
             raise ValueError("capacity must be a multiple of 4, at least 8")
         self.columns = tuple(columns)

@@ -19,27 +19,34 @@ class Preset:
     knobs: dict = field(default_factory=dict)
     seconds: float = 60.0      # the budget the preset is tuned for
     fails_on_purpose: bool = False
+    in_app: bool = True        # listed in the playground's preset menu (pix2pix's page is a later step)
+
+    @property
+    def family(self) -> str:
+        return self.config.get("family", "gan")
 
     def build(self, **overrides) -> tuple[RunConfig, Knobs]:
-        """(RunConfig, Knobs) of this preset with overrides (fields of either) applied on top."""
-        cfg_fields, knob_fields = set(RunConfig.__dataclass_fields__), set(Knobs.__dataclass_fields__)
+        """(RunConfig, Knobs) of this preset with overrides (fields of either, or a family's own knob) on top."""
+        from ganengine.families import family_knob_specs
+        cfg_fields = set(RunConfig.__dataclass_fields__)
+        knob_fields = (set(Knobs.__dataclass_fields__) - {"extra"}) | set(family_knob_specs())
         unknown = set(overrides) - cfg_fields - knob_fields
         if unknown:
             raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
         cfg = {**self.config, **{k: v for k, v in overrides.items() if k in cfg_fields}}
         knobs = {**self.knobs, **{k: v for k, v in overrides.items() if k in knob_fields}}
-        return RunConfig(**cfg), Knobs(**knobs)
+        return RunConfig(**cfg), Knobs.from_dict(knobs)
 
 
 # ring8: tuned on the 2-core CPU (bench/TUNING.md; 5-seed check in bench/PRESETS.md): a small, fast MLP pair
 # (2 x 64) for many steps, a high lr that decays to 0.1% over ~30 s of steps, Adam beta2 0.9, a light R1 (0.05)
 # and a long EMA of G (0.9995). Wider or deeper nets, batch 128 or 512, lsgan, TTUR and a latent of 2 or 16 all
 # measured worse in 30 s.
-_RING8 = dict(data="ring8", model="mlp", latent_dim=8, width=64, depth=2, sample_every=100)
+_RING8 = dict(family="gan", data="ring8", model="mlp", latent_dim=8, width=64, depth=2, sample_every=100)
 # grid25: depth matters more than width for the 25 sharp modes (3 x 64 measured 95% high quality in 60 s; 2 x 64
 # 83%, 2 x 128 39%, 3 x 96 88%), with a higher lr (3e-3) that also decays to 1%, and a longer EMA (0.9995), which
 # took the spread over seeds from 71-95% to 94-95%.
-_GRID25 = dict(data="grid25", model="mlp", latent_dim=8, width=64, depth=3, sample_every=100)
+_GRID25 = dict(family="gan", data="grid25", model="mlp", latent_dim=8, width=64, depth=3, sample_every=100)
 _POINTS_KNOBS = dict(loss="ns", lr_g=2e-3, lr_d=2e-3, beta1=0.5, beta2=0.9, batch_size=256, r1_weight=0.1,
                      ema_decay=0.999, lr_decay_steps=12000, lr_floor=0.01)
 # The five-seed check found seed 3 at 94.9% with the shared knobs; a longer EMA, half the R1 and a lower lr floor
@@ -48,8 +55,14 @@ _RING8_KNOBS = dict(_POINTS_KNOBS, ema_decay=0.9995, r1_weight=0.05, lr_floor=0.
 # Digits: tuned on the 2-core CPU (bench/TUNING.md): the DCGAN tutorial's net at width 32 with the hinge loss, Adam
 # betas (0, 0.9) and lr 5e-4 (as SNGAN/BigGAN train), and an EMA of G. 60 s, seed 0: FD 65 unconditional, 13 with
 # labels (cGAN), against about 120 for the tutorial's own settings (BCE, lr 2e-4, betas (0.5, 0.999)).
-_DIGITS = dict(data="mnist", model="dcgan", latent_dim=64, width=32, sample_every=50)
+_DIGITS = dict(family="gan", data="mnist", model="dcgan", latent_dim=64, width=32, sample_every=50)
 _DIGITS_KNOBS = dict(loss="hinge", lr_g=5e-4, lr_d=5e-4, beta1=0.0, beta2=0.9, batch_size=64, ema_decay=0.999)
+
+# pix2pix on the paired digits: the settings measured in bench/pix2pix_probe.py (3 seeds, ~800 iterations to
+# 94-95% held-out classifier accuracy): U-Net and PatchGAN width 16, 2 PatchGAN layers, batch 16, Adam 5e-4
+# (0.5, 0.999) for both (the paper's 2e-4 needs ~2x the iterations), BCE ("ns") + 100 x L1, D's loss halved.
+_PIX2PIX = dict(family="pix2pix", data="edges2digits", width=16, depth=2, sample_every=50)
+_PIX2PIX_KNOBS = dict(loss="ns", lr_g=5e-4, lr_d=5e-4, beta1=0.5, beta2=0.999, batch_size=16, lambda_l1=100.0)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
@@ -70,7 +83,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            config=dict(_DIGITS, model="cgan"), knobs=_DIGITS_KNOBS, seconds=60),
     Preset(name="original-gan", title="The original GAN on MNIST (seeds' gan.py)",
            watch="The 2014 MLP GAN: noisy digits; watch the class variety, which such GANs tend to lose.",
-           config=dict(data="mnist", model="mlp", latent_dim=100, width=128, sample_every=100),
+           config=dict(family="gan", data="mnist", model="mlp", latent_dim=100, width=128, sample_every=100),
            knobs=dict(loss="ns", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=64), seconds=60),
     Preset(name="mode-collapse", title="Failure: mode collapse",
            watch="All of G's samples pile onto one of the 8 modes and stay sharp there: D keeps rejecting that mode, "
@@ -83,11 +96,20 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            config=dict(_DIGITS, model="mlp", latent_dim=100, width=128),
            knobs=dict(loss="minimax", lr_g=2e-5, lr_d=2e-3, beta1=0.5, batch_size=64, d_steps=3),
            seconds=60, fails_on_purpose=True),
+    Preset(name="edges2digits", title="pix2pix: edges -> digits",
+           watch="The output row turns from grey blobs into the target digits; loss/G/L1 falls while D(x) stays "
+                 "near 0.5-0.7 (Isola et al. 2017).",
+           config=_PIX2PIX, knobs=_PIX2PIX_KNOBS, seconds=120, in_app=False),
+    Preset(name="blur2digits", title="pix2pix: blurred -> sharp digits",
+           watch="Deblurring: strokes sharpen long before L1 stops falling; the blurred inputs already read 87%.",
+           config=dict(_PIX2PIX, data="blur2digits"), knobs=_PIX2PIX_KNOBS, seconds=120, in_app=False),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
-                    "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist"}
+                    "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
+                    "edges2digits": "edges2digits", "blur2digits": "blur2digits"}
+FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits"}  # the preset of `train --family F` with no data
 
 
 def get_preset(name: str) -> Preset:

@@ -1,12 +1,11 @@
 """QualityMonitor: measures a Trainer's generator every few seconds of training, off the training thread.
 
-Each measurement copies the sampling generator between two training steps (Trainer.with_run), then evaluates the
-copy (ganengine.metrics.evaluate: 2,500 samples) on the monitor's own thread, so training is held up only for the
+Each measurement asks the run's family for a quality job between two training steps (Trainer.with_run: it copies
+the sampling net), then runs the job (for gan, ganengine.metrics.evaluate on 2,500 samples) on the monitor's thread, so training is held up only for the
 copy. Results form a bounded history that the Trainer publishes in its Snapshot.
 """
 from __future__ import annotations
 
-import copy
 import sys
 import threading
 import traceback
@@ -36,16 +35,9 @@ class QualityMonitor:
         """Evaluate the current generator now (blocks the caller about a second) and record the result."""
         trainer = self.trainer
         with trainer.with_run() as run:
-            measured_run = run
-            G = copy.deepcopy(run.sampler()).eval()
-            config, spec, step, seconds = run.config, run.spec, run.step, run.train_seconds
-            real_sampler = None
-            if spec.is_points and spec.centres is None:
-                real = run.source.real_sample(self.samples, seed=config.seed + 5)[0].cpu().numpy()
-                real_sampler = lambda n: real[:n]  # noqa: E731
-        from ganengine.metrics.evaluate import evaluate_generator
-        record = {"step": step, "time": seconds,
-                  **evaluate_generator(G, config, spec, n=self.samples, real_sampler=real_sampler)}
+            measured_run, step, seconds = run, run.step, run.train_seconds
+            job = run.family.quality_job(self.samples)  # frozen copies, taken between two training steps
+        record = {"step": step, "time": seconds, **job()}
         with self._lock:
             if trainer.run is measured_run:  # not reset meanwhile
                 self._history.append(record)

@@ -16,7 +16,7 @@ class Snapshot:
     g_updates: int
     train_seconds: float
     steps_per_sec: float
-    metrics: dict               # column -> float32 array (ganengine.history.METRIC_COLUMNS), bounded length
+    metrics: dict               # column -> float32 array (ganengine.history.metric_columns: by name), bounded length
     latest: dict                # the newest metric row
     events: tuple               # Event(step, kind, text), newest last
     visuals: dict               # render_visuals() output: "step", "grid" (uint8 HxWx3), "d_hist", "field" (2-D)

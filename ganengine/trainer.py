@@ -131,11 +131,13 @@ class Trainer:
             self._publish()
 
     def step(self, n: int = 1, kind: str = "both") -> bool:
-        """Queue n iterations of a kind: "both" (d_steps D updates, then G), "d" (one D update), "g" (one G).
+        """Queue n iterations of a kind, one of the family's phases (gan: "both" = d_steps D updates then G, "d" =
+        one D update, "g" = one G update).
         Queued steps count towards max_steps / max_seconds like any others: they stop at the limit. Returns False
         (and sets the snapshot's message, as start() does) when the run is already at its limit or closed."""
-        if kind not in ("both", "d", "g"):
-            raise ConfigError(f"step kind must be both, d or g; got {kind!r}")
+        phases = self.run.family.phases
+        if kind not in phases:
+            raise ConfigError(f"step kind must be {', '.join(phases[:-1])} or {phases[-1]}; got {kind!r}")
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100_000:
             raise ConfigError(f"steps must be a whole number from 1 to 100000; got {n!r}")
         with self._cv:
@@ -216,6 +218,25 @@ class Trainer:
         if self.max_step_flops:  # before anything is built; the same data keeps its exact shape
             check_step_cost(config or self.run.config, knobs, None if config else self.run.spec, self.max_step_flops)
         new_run = GANRun(config=config or self.run.config, knobs=knobs)
+        self._halt_thread()
+        with self._run_lock:
+            self.run = new_run
+            self.run.remember_good()
+        with self._cv:
+            self._reset_control()
+        self.quality.clear()
+        self._publish(status_hint="ready")
+
+    def load_checkpoint(self, ckpt: dict) -> None:
+        """Continue a saved run (a validated checkpoint, ganengine.checkpoint.read_checkpoint): a run built from its
+        settings takes its full training state (weights, EMA, optimisers, RNG, counters), paused. Training then
+        goes on exactly as the saved run would have. CheckpointError if the state does not fit."""
+        from ganengine.checkpoint import restore_run
+        config = ckpt["_config"] if self.run.config.device == ckpt["_config"].device else \
+            ckpt["_config"].with_changes(device=self.run.config.device)
+        new_run = GANRun(config=config, knobs=ckpt["_knobs"])
+        restore_run(ckpt, new_run)
+        new_run.add_event("resume", f"resumed at step {new_run.step}")
         self._halt_thread()
         with self._run_lock:
             self.run = new_run
@@ -369,7 +390,7 @@ class Trainer:
                 return cmd[0], True
             return cmd[0], False
         if self._running:
-            return "both", False
+            return self.run.family.phases[0], False
         return None
 
     def _loop(self) -> None:
@@ -409,7 +430,7 @@ class Trainer:
                 with self._run_lock:
                     run.train_iteration(kind)
                     step = run.step
-                    manual = kind != "both" or shown
+                    manual = kind != run.family.phases[0] or shown
                     first = step == 1  # show a fresh run at once, not after its first log interval
                     shown = shown or first
                     gather = manual or first or step % run.config.log_every == 0 or step % run.config.sample_every == 0

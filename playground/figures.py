@@ -133,10 +133,14 @@ def loss_figure(metrics: dict, events) -> dict:
     if not len(metrics.get("step", [])):
         return empty_figure("Losses", "Press Start or Step: the D and G losses appear here.")
     data = []
-    for key, name, colour in (("loss_d", "Loss D", DISC), ("loss_g", "Loss G", FAKE)):
+    for key, name, colour in (("loss/D", "Loss D", DISC), ("loss/G", "Loss G", FAKE)):
         x, y = _series(metrics, key)
         data.append(_line(x, y, f"{name} (raw)", colour, width=1, opacity=0.3, show=False))
         data.append(_line(x, smooth(y), name, colour))
+    for key in metrics:  # a family's own terms (pix2pix: loss/G/GAN, loss/G/L1) next to the adversarial ones
+        if key.startswith("loss/") and key not in ("loss/D", "loss/G"):
+            x, y = _series(metrics, key)
+            data.append(_line(x, smooth(y), key.replace("loss/", "Loss "), GREY, dash="dot", width=1.5))
     layout = _layout("Losses (faint: raw, bold: smoothed)", ytitle="loss")
     _event_markers(events, layout, float(metrics["step"][-1]))
     return _finish(data, layout)
@@ -145,9 +149,9 @@ def loss_figure(metrics: dict, events) -> dict:
 def dprob_figure(metrics: dict, events) -> dict:
     if not len(metrics.get("step", [])):
         return empty_figure("D(x) and D(G(z))", "D's verdicts on real and fake samples appear here.")
-    x, real = _series(metrics, "d_real")
-    _, before = _series(metrics, "d_fake_before")
-    _, after = _series(metrics, "d_fake_after")
+    x, real = _series(metrics, "D(x)")
+    _, before = _series(metrics, "D(G(z))/before")
+    _, after = _series(metrics, "D(G(z))/after")
     data = [_line(x, smooth(real, 0.8), "D(x): real", REAL), _line(x, smooth(before, 0.8), "D(G(z)) before D's update", FAKE),
             _line(x, smooth(after, 0.8), "D(G(z)) after", FAKE, dash="dash", width=1.5)]
     layout = _layout("D(x) and D(G(z)): both head for 0.5", ytitle="D's output", yrange=(0, 1))
@@ -163,7 +167,7 @@ def gradnorm_figure(metrics: dict, events) -> dict:
     if not len(metrics.get("step", [])):
         return empty_figure("Gradient norms", "How hard each player is being pushed appears here.")
     data = []
-    for key, name, colour in (("grad_norm_d", "|grad D|", DISC), ("grad_norm_g", "|grad G|", FAKE)):
+    for key, name, colour in (("grad/D", "|grad D|", DISC), ("grad/G", "|grad G|", FAKE)):
         x, y = _series(metrics, key)
         y = np.where(y > 0, y, np.nan)
         data.append(_line(x, smooth(y, 0.8), name, colour))

@@ -89,7 +89,7 @@ class TrainService:
 
     @staticmethod
     def preset_choices() -> list[tuple[str, str]]:
-        return [(("⚠ " if p.fails_on_purpose else "") + p.title, p.name) for p in PRESETS.values()]
+        return [(("⚠ " if p.fails_on_purpose else "") + p.title, p.name) for p in PRESETS.values() if p.in_app]
 
     @staticmethod
     def preset_watch(name: str) -> str:

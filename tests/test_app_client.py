@@ -37,7 +37,7 @@ def test_start_status_knobs_pause(app):
         first = status(c)
         assert first["status"] == "running" and first["data"] == "ring8"
         assert wait_for(lambda: status(c)["step"] > first["step"])  # the step advances
-        assert {"loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"} <= set(first["latest"])
+        assert {"loss/D", "loss/G", "D(x)", "D(G(z))/before", "D(G(z))/after"} <= set(first["latest"])
 
         reply = json.loads(c.predict('{"lr_g": 0.0005, "d_steps": 2}', api_name="/set_knobs"))
         assert reply["ok"] and reply["knobs"]["lr_g"] == 0.0005

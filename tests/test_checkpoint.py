@@ -31,7 +31,7 @@ def test_round_trip_continues_exactly(which, request, tmp_path):
     b = GANRun(config=ckpt["_config"], knobs=ckpt["_knobs"])
     restore_run(ckpt, b)
     rows_b = train(b, 6)
-    cols = [a.history.index[c] for c in ("loss_d", "loss_g", "d_real")]
+    cols = [a.history.index[c] for c in ("loss/D", "loss/G", "D(x)")]
     np.testing.assert_allclose(rows_a[:, cols], rows_b[:, cols], rtol=1e-5)
     assert b.step == a.step
 
@@ -102,8 +102,8 @@ def test_nan_weights_and_bad_config_are_refused(tiny_points):
     run = GANRun(config=tiny_points[0], knobs=tiny_points[1])
     import io
     ckpt = build_checkpoint(run)
-    ckpt["state"]["G"] = {k: v.clone() for k, v in ckpt["state"]["G"].items()}
-    next(iter(ckpt["state"]["G"].values())).fill_(float("nan"))
+    ckpt["state"]["nets"]["G"] = {k: v.clone() for k, v in ckpt["state"]["nets"]["G"].items()}
+    next(iter(ckpt["state"]["nets"]["G"].values())).fill_(float("nan"))
     buf = io.BytesIO()
     torch.save(ckpt, buf)
     with pytest.raises(CheckpointError, match="NaN"):
@@ -221,8 +221,8 @@ def test_expanded_views_are_refused_even_for_a_small_model():
 def test_a_transposed_weight_is_refused(tiny_points):
     import io
     ckpt = build_checkpoint(GANRun(config=tiny_points[0], knobs=tiny_points[1]))
-    key, w = next((k, v) for k, v in ckpt["state"]["G"].items() if v.ndim == 2 and v.shape[0] == v.shape[1])
-    ckpt["state"]["G"] = dict(ckpt["state"]["G"], **{key: w.clone().t()})
+    key, w = next((k, v) for k, v in ckpt["state"]["nets"]["G"].items() if v.ndim == 2 and v.shape[0] == v.shape[1])
+    ckpt["state"]["nets"]["G"] = dict(ckpt["state"]["nets"]["G"], **{key: w.clone().t()})
     buf = io.BytesIO()
     torch.save(ckpt, buf)
     with pytest.raises(CheckpointError, match="strided view"):
@@ -295,13 +295,13 @@ def test_optimiser_and_rng_states_are_checked(tiny_points):
         edit(ck["state"])
         return _saved(ck)
     bad = {
-        "moment shape": lambda s: s["opt_g"]["state"][0].update(exp_avg=torch.zeros(3)),
-        "extra parameter": lambda s: s["opt_d"]["state"].update({99: s["opt_d"]["state"][0]}),
-        "amsgrad": lambda s: s["opt_g"]["param_groups"][0].update(amsgrad=True),
-        "lr": lambda s: s["opt_g"]["param_groups"][0].update(lr=float("nan")),
-        "step": lambda s: s["opt_g"]["state"][0].update(step=torch.zeros(10**5)),
+        "moment shape": lambda s: s["opt"]["G"]["state"][0].update(exp_avg=torch.zeros(3)),
+        "extra parameter": lambda s: s["opt"]["D"]["state"].update({99: s["opt"]["D"]["state"][0]}),
+        "amsgrad": lambda s: s["opt"]["G"]["param_groups"][0].update(amsgrad=True),
+        "lr": lambda s: s["opt"]["G"]["param_groups"][0].update(lr=float("nan")),
+        "step": lambda s: s["opt"]["G"]["state"][0].update(step=torch.zeros(10**5)),
         "rng": lambda s: s["rng"].update(noise=torch.zeros(10**6, dtype=torch.uint8)),
-        "nan moment": lambda s: s["opt_d"]["state"][0]["exp_avg_sq"].fill_(float("nan")),
+        "nan moment": lambda s: s["opt"]["D"]["state"][0]["exp_avg_sq"].fill_(float("nan")),
     }
     for what, edit in bad.items():
         with pytest.raises(CheckpointError) as err:

@@ -23,7 +23,7 @@ def test_train_and_sample_ring8(tmp_path, capsys):
     assert list(out.glob("grid_*.png"))
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(1, 61))  # every step, full resolution
-    assert {"loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after"} <= set(rows[0])
+    assert {"loss/D", "loss/G", "D(x)", "D(G(z))/before", "D(G(z))/after"} <= set(rows[0])
     config = json.loads((out / "config.json").read_text())
     assert config["config"]["data"] == "ring8" and config["preset"] == "ring8"
     assert "Loss_D" in capsys.readouterr().out

@@ -65,8 +65,8 @@ def test_oscillation_on_a_synthetic_cycle():
     """A limit cycle (no preset oscillates reliably in a minute): D(G(z)) swinging 0.1-0.9 with period 100 steps."""
     steps = np.arange(2000, dtype=np.float64)
     fake = 0.5 + 0.4 * np.sin(2 * np.pi * steps / 100)
-    metrics = {"step": steps, "d_real": 1 - fake, "d_fake_before": fake, "d_fake_after": fake,
-               "grad_norm_g": np.ones_like(steps), "grad_norm_d": np.ones_like(steps)}
+    metrics = {"step": steps, "D(x)": 1 - fake, "D(G(z))/before": fake, "D(G(z))/after": fake,
+               "grad/G": np.ones_like(steps), "grad/D": np.ones_like(steps)}
     assert {d.kind for d in diagnose(metrics, [], [], "ns")} == {"oscillation"}
-    calm = dict(metrics, d_fake_before=0.5 + 0.02 * np.sin(2 * np.pi * steps / 100))
+    calm = {**metrics, "D(G(z))/before": 0.5 + 0.02 * np.sin(2 * np.pi * steps / 100)}
     assert diagnose(calm, [], [], "ns") == []

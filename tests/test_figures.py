@@ -11,8 +11,8 @@ from playground.live_plot import figure_json
 def metrics(n):
     steps = np.arange(1, n + 1, dtype=np.float32)
     m = {c: np.random.default_rng(0).random(n).astype(np.float32) for c in
-         ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after", "grad_norm_g", "grad_norm_d")}
-    m["loss_g"][::5] = np.nan  # D-only steps have no G loss
+         ("loss/D", "loss/G", "D(x)", "D(G(z))/before", "D(G(z))/after", "grad/G", "grad/D")}
+    m["loss/G"][::5] = np.nan  # D-only steps have no G loss
     return {"step": steps, **m}
 
 
@@ -52,3 +52,11 @@ def test_field_and_histograms_and_quality():
     d = [{"step": 100, "kind": "digits", "fd": 50.0, "classes": 10, "fd_floor": 3.2}]
     assert json.loads(figure_json(figures.quality_figure(d, "digits")))
     assert json.loads(figure_json(figures.class_histogram_figure([0.1] * 10)))
+
+
+def test_a_familys_own_losses_join_the_loss_curves():
+    m = metrics(50)
+    m["loss/G/L1"] = np.linspace(1, 0.1, 50).astype(np.float32)
+    names = [d["name"] for d in figures.loss_figure(m, [])["data"]]
+    assert "Loss G/L1" in names and "Loss D" in names
+    assert "Loss G/L1" not in [d["name"] for d in figures.loss_figure(metrics(50), [])["data"]]

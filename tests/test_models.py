@@ -72,7 +72,7 @@ def test_one_training_step(data, model, loss):
     rows = run.gather(0.01)
     assert rows.shape == (1, len(run.history.columns))
     cols = run.history.index
-    for name in ("loss_d", "loss_g", "d_real", "d_fake_before", "d_fake_after", "grad_norm_g", "grad_norm_d"):
+    for name in ("loss/D", "loss/G", "D(x)", "D(G(z))/before", "D(G(z))/after", "grad/G", "grad/D"):
         assert torch.isfinite(torch.tensor(rows[0, cols[name]])), name
-    assert 0 < rows[0, cols["d_real"]] < 1
+    assert 0 < rows[0, cols["D(x)"]] < 1
     assert any(not torch.equal(a, b) for a, b in zip(before, run.G.parameters()))

@@ -25,7 +25,7 @@ def test_starts_ready_and_trains(trainer):
     assert wait_for(lambda: trainer.snapshot().step >= 20)
     snap = trainer.snapshot()
     assert snap.status == "running"
-    assert len(snap.metrics["loss_d"]) > 0 and np.isfinite(snap.latest["loss_d"])
+    assert len(snap.metrics["loss/D"]) > 0 and np.isfinite(snap.latest["loss/D"])
     assert snap.visuals["grid"].dtype == np.uint8
 
 
@@ -143,7 +143,7 @@ def test_same_seed_same_run(tiny_points):
         t = Trainer(config=config, knobs=knobs, threads=1)
         t.step(30)
         assert t.wait_idle()
-        losses.append(t.snapshot().metrics["loss_d"])
+        losses.append(t.snapshot().metrics["loss/D"])
         t.close()
     np.testing.assert_array_equal(losses[0], losses[1])
 
@@ -190,7 +190,7 @@ def test_rewind_replays_exactly_and_allows_a_different_path(tiny_points):
     t.step(60)
     assert t.wait_idle(20)
     first = t.snapshot().metrics
-    original = dict(zip(first["step"].tolist(), first["loss_d"].tolist()))
+    original = dict(zip(first["step"].tolist(), first["loss/D"].tolist()))
     assert t.rewind(35) == 30  # the latest restore point at or before step 35
     snap = t.snapshot()
     assert snap.step == 30 and snap.metrics["step"].max() <= 30 and max(snap.timeline_steps) == 30
@@ -198,7 +198,7 @@ def test_rewind_replays_exactly_and_allows_a_different_path(tiny_points):
     t.step(30)
     assert t.wait_idle(20)
     replay = t.snapshot().metrics
-    again = dict(zip(replay["step"].tolist(), replay["loss_d"].tolist()))
+    again = dict(zip(replay["step"].tolist(), replay["loss/D"].tolist()))
     for s in range(31, 61):
         assert again[s] == pytest.approx(original[s]), s  # the same RNG and weights: the same path
     t.rewind(30)

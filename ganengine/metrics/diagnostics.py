@@ -58,13 +58,13 @@ def check_d_wins(metrics: dict, loss: str) -> list:
     steps = metrics.get("step", np.zeros(0))
     if len(steps) < MIN_ROWS:
         return []
-    real, fake = _finite(_window(metrics["d_real"])), _finite(_window(metrics["d_fake_after"]))
+    real, fake = _finite(_window(metrics["D(x)"])), _finite(_window(metrics["D(G(z))/after"]))
     if not len(real) or not len(fake):
         return []
     d_real, d_fake = float(real.mean()), float(fake.mean())
     if not (d_real > 0.85 and d_fake < 0.15):
         return []
-    g = np.asarray(metrics["grad_norm_g"], dtype=np.float64)
+    g = np.asarray(metrics["grad/G"], dtype=np.float64)
     recent = _finite(_window(g))
     earlier = _finite(g[: max(len(g) - len(recent), 1)])
     vanishing = len(recent) and len(earlier) and float(np.median(recent)) < 0.05 * float(earlier.max())
@@ -112,7 +112,7 @@ def check_oscillation(metrics: dict) -> list:
     steps = metrics.get("step", np.zeros(0))
     if len(steps) < 2 * MIN_ROWS:
         return []
-    fake = _finite(_window(metrics["d_fake_before"]))
+    fake = _finite(_window(metrics["D(G(z))/before"]))
     if len(fake) < MIN_ROWS:
         return []
     kernel = max(3, len(fake) // 30)

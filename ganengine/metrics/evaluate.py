@@ -55,11 +55,16 @@ def evaluate_generator(G, config, spec, *, n: int = 2500, seed: int = EVAL_SEED,
 
 
 def evaluate_checkpoint(path: str, *, n: int = 2500, seed: int = EVAL_SEED) -> dict:
-    from ganengine.checkpoint import generator_from_checkpoint, read_checkpoint
+    from ganengine.checkpoint import read_checkpoint
+    return {"checkpoint": str(path), **evaluate_loaded(read_checkpoint(path), n=n, seed=seed)}
+
+
+def evaluate_loaded(ckpt: dict, *, n: int = 2500, seed: int = EVAL_SEED) -> dict:
+    """The gan family's `eval` of a validated checkpoint."""
+    from ganengine.checkpoint import generator_from_checkpoint
     from ganengine.config import ConfigError
     if not 100 <= n <= 100_000:
         raise ConfigError("--n must be between 100 and 100000")
-    ckpt = read_checkpoint(path)
     G, config, spec = generator_from_checkpoint(ckpt)
     real_sampler = None
     if spec.is_points and spec.centres is None and config.data in ("spiral", "moons"):
@@ -68,5 +73,5 @@ def evaluate_checkpoint(path: str, *, n: int = 2500, seed: int = EVAL_SEED) -> d
         real_sampler = lambda m: src.real_sample(m, seed=seed)[0].numpy()  # noqa: E731
     result = evaluate_generator(G, config, spec, n=n, seed=seed, with_prdc=spec.name in DIGIT_DATA,
                                 real_sampler=real_sampler)
-    return {"checkpoint": str(path), "step": int(ckpt["step"]), "train_seconds": float(ckpt.get("train_seconds", 0)),
+    return {"step": int(ckpt["step"]), "train_seconds": float(ckpt.get("train_seconds", 0)),
             "model": config.model, "loss": ckpt["_knobs"].loss, **result}

@@ -1,0 +1,115 @@
+"""Family: what one GAN family declares and does; ganengine.run.GANRun does the rest (see its docstring).
+
+Modelled on junyanz's BaseModel (loss_names / model_names / visual_names + optimize_parameters) and imaginaire's
+BaseTrainer (gen_update / dis_update around a shared loop). A family declares, as class attributes:
+  phases    the Step buttons; phases[0] is one full iteration (what continuous training repeats)
+  scalars   the per-step scalars it reports, by name, in history order (loss/D, loss/G/L1, D(x), ...)
+  guarded   loss scalar -> the scalar whose NaN means "not computed this step" (a D-only step has no G loss);
+            the divergence guard checks each loss where it was computed
+  nets      the networks' names; groups: optimiser group ("G" uses lr_g, "D" lr_d) -> the nets it updates
+  sampling  the nets that get an EMA copy (and that sample / translate)
+  views     named panels of render(); views[0] is the timeline frame
+  KNOBS     its own live knobs: name -> (label, low, high, default), each with its source in a comment
+  verbs     CLI verbs it answers ("sample", "translate")
+and implements train_step(kind) -> {scalar name: 0-d tensor}, render() -> {view name: uint8 image, ...},
+quality_job(n) -> a function measured off the training thread, and (when it has any) extra_state / load_extra_state
+for what rewind must restore beyond weights, optimisers and the run's RNG.
+"""
+from __future__ import annotations
+
+import torch
+
+
+class Family:
+    name = ""
+    phases: tuple = ("both",)
+    scalars: tuple = ()
+    guarded: dict = {}
+    nets: tuple = ("G", "D")
+    groups: dict = {"G": ("G",), "D": ("D",)}
+    sampling: tuple = ("G",)
+    views: tuple = ("grid",)
+    KNOBS: dict = {}
+    verbs: tuple = ()
+
+    def __init__(self, run):
+        self.run = run
+
+    # ---- built without a run (checkpoint validation builds nets on the meta device) -----------------------------
+    @staticmethod
+    def check_config(config) -> None:
+        """ConfigError if a RunConfig does not fit this family."""
+
+    @staticmethod
+    def build_source(config, device):
+        raise NotImplementedError
+
+    @staticmethod
+    def build_nets(config, spec) -> dict:
+        """{net name: module} on the CPU (or the meta device), in a fixed order (the init draws from one seed)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(config) -> str:
+        """The nets in a few words, for the CLI's first line."""
+        return config.model
+
+    @staticmethod
+    def guess_spec(config):
+        """The DataSpec the config's data will have, without reading it (ganengine.cost's estimates)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def cost_forwards(nets: dict, config, spec, batch: int):
+        """(g_forward() -> fakes, d_forward(fakes) -> logits) on meta tensors of a batch: the calls whose FLOPs
+        ganengine.cost counts (an iteration ~ d_steps (G + 6 D) + 3 D + 2 G)."""
+        raise NotImplementedError
+
+    # ---- training ---------------------------------------------------------------------------------------------
+    def train_step(self, kind: str) -> dict:
+        raise NotImplementedError
+
+    def forget_transient(self) -> None:
+        """Drop anything kept between updates of one iteration (a restore or rewind happened)."""
+
+    def extra_state(self) -> dict:
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    # ---- views and metrics ------------------------------------------------------------------------------------
+    def render(self) -> dict:
+        raise NotImplementedError
+
+    def quality_job(self, n: int):
+        """A function of no arguments returning a JSON-able dict of metrics, built from frozen copies (called
+        between two training steps; the function itself runs on another thread)."""
+        return lambda: {"kind": "none", "note": "no metric for this family"}
+
+    @staticmethod
+    def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
+        """`eval`: the family's metrics of a validated checkpoint, JSON-able."""
+        return {"kind": "none", "note": "no metric for this family"}
+
+
+class eval_mode:
+    """Context: module.eval() inside, its previous mode restored after (so sampling never updates BN statistics)."""
+
+    def __init__(self, module):
+        self.module, self.was_training = module, module.training
+
+    def __enter__(self):
+        self.module.eval()
+        return self.module
+
+    def __exit__(self, *exc):
+        self.module.train(self.was_training)
+
+
+def frozen_copy(module: torch.nn.Module) -> torch.nn.Module:
+    """An eval-mode copy with no gradients: exploring or measuring it never disturbs training."""
+    import copy
+    m = copy.deepcopy(module).eval()
+    m.requires_grad_(False)
+    return m

@@ -1,0 +1,201 @@
+"""The gan family: G(z, y) against D(x, y) on points or images; models mlp, dcgan and cgan (ganengine.models).
+
+One iteration ("both") is ``d_steps`` D updates, then one G update (Goodfellow et al. 2014, Algorithm 1, with
+k = d_steps). Each D update draws a fresh real batch x and noise z and minimises the loss knob's d(D(x), D(G(z)))
+(+ penalties; ganengine.adversarial); the G update then minimises g(D(G(z))) with D frozen, on the fakes of the last
+D update (as the PyTorch DCGAN example does: one G forward per iteration; a G-only step, "g", draws fresh noise).
+The reported numbers follow that example too: D(x) and D(G(z))/before are D's mean output on the real and fake
+batches of the D update, D(G(z))/after is D's mean output on the same fakes after D has moved.
+"""
+from __future__ import annotations
+
+import torch
+
+from ganengine.config import DATASETS, MODELS, POINT_DATASETS, ConfigError, _check_choice
+from ganengine.families.base import Family, eval_mode, frozen_copy
+from ganengine.losses import LOSSES
+from ganengine.render import image_grid, scatter_image
+
+FIELD_RESOLUTION = 64      # D's decision heatmap is FIELD_RESOLUTION^2 points over the data bounds
+N_FIELD_POINTS = 512       # fixed-noise fakes (and real points) drawn in the 2-D view
+
+
+class GANFamily(Family):
+    name = "gan"
+    phases = ("both", "d", "g")
+    scalars = ("loss/D", "loss/G", "D(x)", "D(G(z))/before", "D(G(z))/after", "grad/G", "grad/D")
+    guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
+    views = ("grid",)
+    verbs = ("sample",)
+
+    def __init__(self, run):
+        super().__init__(run)
+        from ganengine.models import is_conditional
+        self.conditional = is_conditional(run.nets["G"])
+        self.fixed_z, self.fixed_y = self._fixed_noise()
+        self.real_view = None if not run.spec.is_points else \
+            run.source.real_sample(N_FIELD_POINTS, seed=run.config.seed + 4)[0].cpu().numpy()
+        self._fake_for_g = None
+
+    # ---- built without a run ------------------------------------------------------------------------------------
+    @staticmethod
+    def check_config(config) -> None:
+        _check_choice("data", config.data, DATASETS)
+        _check_choice("model", config.model, MODELS)
+        if config.data in POINT_DATASETS and config.model != "mlp":
+            raise ConfigError(f"2-D data ({config.data}) trains with the mlp model; {config.model} is for images")
+        if config.data == "points" and not config.points_path:
+            raise ConfigError("data 'points' needs a file of N x 2 points (points_path)")
+        if config.data == "folder" and not config.folder_path:
+            raise ConfigError("data 'folder' needs an image folder (folder_path)")
+
+    @staticmethod
+    def build_source(config, device):
+        from ganengine.data import build_source
+        return build_source(config, device)
+
+    @staticmethod
+    def build_nets(config, spec) -> dict:
+        from ganengine.models import build_models
+        G, D = build_models(config, spec)
+        return {"G": G, "D": D}
+
+    @staticmethod
+    def guess_spec(config):
+        from ganengine.cost import guess_image_spec
+        return guess_image_spec(config)
+
+    @staticmethod
+    def cost_forwards(nets: dict, config, spec, batch: int):
+        from ganengine.models import is_conditional
+        G, D = nets["G"], nets["D"]
+        z = torch.empty(batch, config.latent_dim)                                          # (B, latent)
+        y = torch.zeros(batch, dtype=torch.int64) if is_conditional(G) else None           # (B,)
+        return (lambda: G(z, y)), (lambda fake: D(torch.empty_like(fake), y))
+
+    # ---- noise ------------------------------------------------------------------------------------------------
+    def _fixed_noise(self):
+        """The same noise all run long (drawn on the CPU, so every device shows the same samples for a seed)."""
+        run = self.run
+        g = torch.Generator().manual_seed(run.config.seed + 3)
+        if run.spec.is_points:
+            n = N_FIELD_POINTS
+        elif self.conditional:
+            n = 8 * run.spec.num_classes  # 8 rows, one column per class: a row is one z across all classes
+        else:
+            n = 64
+        z = torch.randn(n, run.config.latent_dim, generator=g).to(run.device)                # (n, latent)
+        y = (torch.arange(n) % run.spec.num_classes).to(run.device) if self.conditional else None  # (n,)
+        return z, y
+
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.run.config.latent_dim, device=self.run.device, generator=self.run.noise_gen)
+
+    def _fake_labels(self, n: int):
+        if not self.conditional:
+            return None
+        return torch.randint(self.run.spec.num_classes, (n,), device=self.run.device, generator=self.run.noise_gen)
+
+    # ---- training ---------------------------------------------------------------------------------------------
+    def train_step(self, kind: str) -> dict:
+        """"both" = d_steps D updates then a G update; "d" = one D update; "g" = one G update."""
+        out = {}
+        if kind != "g":
+            n = self.run.knobs.d_steps if kind == "both" else 1
+            for i in range(n):
+                self._d_update(out, keep_fake=kind == "both" and i == n - 1)
+        if kind != "d":
+            self._g_update(out)
+        return out
+
+    def _d_update(self, out: dict, keep_fake: bool) -> None:
+        """keep_fake: G's forward keeps its graph and the fakes are kept for the G update that follows."""
+        run, k = self.run, self.run.knobs
+        G, D = run.nets["G"], run.nets["D"]
+        real, y = run.source.sample(k.batch_size)                 # x ~ p_data: (B, 2) or (B, C, H, W)
+        y = y if self.conditional else None
+        with torch.set_grad_enabled(keep_fake):
+            fake = G(self.noise(len(real)), y)                     # G(z): fakes carry the real batch's labels (cGAN)
+        self._fake_for_g = (fake, y) if keep_fake else None
+        fake = fake.detach()                                       # D's update must not reach G
+        loss, l_r, l_f = run.adversarial.d_loss(lambda x: D(x, y), real, fake, k, run.noise_gen)
+        out["grad/D"] = run.update("D", loss)                      # descend L_D in D's weights
+        l_r, l_f = l_r.detach(), l_f.detach()
+        run.adversarial.record(l_r, l_f)
+        out["loss/D"], out["D(x)"], out["D(G(z))/before"] = loss.detach(), torch.sigmoid(l_r).mean(), \
+            torch.sigmoid(l_f).mean()
+
+    def _g_update(self, out: dict) -> None:
+        run, k = self.run, self.run.knobs
+        if self._fake_for_g is not None:                           # the fakes of this iteration's last D update
+            fake, y = self._fake_for_g
+            self._fake_for_g = None
+        else:                                                      # a G-only step: fresh noise (and labels)
+            y = self._fake_labels(k.batch_size)
+            fake = self.run.nets["G"](self.noise(k.batch_size), y)
+        with run.frozen("D"):                                      # G's loss needs no gradient for D's weights
+            l_f = run.nets["D"](fake, y)                           # D has moved since it scored these fakes
+            loss = run.adversarial.g_loss(l_f, k)
+        out["grad/G"] = run.update("G", loss)                      # descend L_G in G's weights (then EMA)
+        out["loss/G"], out["D(G(z))/after"] = loss.detach(), torch.sigmoid(l_f.detach()).mean()
+
+    def forget_transient(self) -> None:
+        self._fake_for_g = None
+
+    # ---- sampling, views, metrics -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, y=None) -> torch.Tensor:
+        """Samples in data space for latents z (B, latent) (and labels y for cGAN), in eval mode."""
+        G = self.run.sampler()
+        if self.conditional and y is None:
+            y = torch.zeros(len(z), dtype=torch.int64, device=self.run.device)
+        with eval_mode(G):
+            return G(z.to(self.run.device), y if self.conditional else None)
+
+    def render(self) -> dict:
+        """The fixed-noise view: an image grid, or for 2-D data the scatter (grid) and D's field (field)."""
+        run, out = self.run, {}
+        if run.spec.is_points:
+            out["field"] = self._field()
+            out["grid"] = scatter_image(self.real_view, out["field"]["fake"], run.spec.bounds)
+        else:
+            fake = self.generate(self.fixed_z, self.fixed_y).float().cpu().numpy()  # (n, C, H, W)
+            out["grid"] = image_grid(fake, nrow=run.spec.num_classes if self.conditional else 8)
+        return out
+
+    def _field(self) -> dict:
+        """2-D view: fakes from the fixed noise, D(x) on a grid, and the direction G's loss pushes each fake."""
+        run, D = self.run, self.run.nets["D"]
+        xmin, xmax, ymin, ymax = run.spec.bounds
+        r = FIELD_RESOLUTION
+        xs, ys = torch.linspace(xmin, xmax, r), torch.linspace(ymin, ymax, r)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2).to(run.device)  # (r*r, 2)
+        fake = self.generate(self.fixed_z)
+        with eval_mode(D):
+            with torch.no_grad():
+                heat = torch.sigmoid(D(grid)).reshape(r, r)  # (rows = y, cols = x)
+            x = fake.detach().clone().requires_grad_(True)
+            g_loss = LOSSES[run.knobs.loss].g(D(x)) * len(x)  # per-point loss terms, not their mean
+            (grad,) = torch.autograd.grad(g_loss, x)
+        return {"fake": fake.float().cpu().numpy(), "real": self.real_view, "heat": heat.float().cpu().numpy(),
+                "push": (-grad).float().cpu().numpy(), "xs": xs.numpy(), "ys": ys.numpy()}
+
+    @staticmethod
+    def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
+        """`eval`: ganengine.metrics.evaluate's metrics of a checkpoint's sampler (EMA when saved)."""
+        from ganengine.metrics.evaluate import evaluate_loaded
+        return evaluate_loaded(ckpt, n=n, seed=seed)
+
+    def quality_job(self, n: int):
+        """Mixture modes / 2-D FD / digit metrics (ganengine.metrics.evaluate) of a frozen copy of the sampler."""
+        run = self.run
+        G, config, spec = frozen_copy(run.sampler()), run.config, run.spec
+        real_sampler = None
+        if spec.is_points and spec.centres is None:
+            real = run.source.real_sample(n, seed=config.seed + 5)[0].cpu().numpy()
+            real_sampler = lambda m: real[:m]  # noqa: E731
+
+        def job():
+            from ganengine.metrics.evaluate import evaluate_generator
+            return evaluate_generator(G, config, spec, n=n, real_sampler=real_sampler)
+        return job
