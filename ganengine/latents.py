@@ -23,7 +23,7 @@ def latent_for_seed(seed: int, dim: int) -> torch.Tensor:
 
 
 def sample_latents(n: int, dim: int, seed: int) -> torch.Tensor:
-    """n latents (n, dim) from one seed; the fixed noise of a run is sample_latents(64, d, seed + 3)."""
+    """n latents (n, dim) from one seed; the fixed noise of a run uses the stream ganengine.seeds.FIXED_NOISE."""
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(int(seed)))
 
 

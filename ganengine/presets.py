@@ -125,5 +125,6 @@ def preset_for_data(data: str) -> Preset:
     base = PRESETS[DATASET_DEFAULTS[data]]
     if base.config.get("data") == data:
         return base
-    return Preset(name=f"{base.name}@{data}", title=base.title, watch=base.watch, config=dict(base.config, data=data),
-                  knobs=base.knobs, seconds=base.seconds)
+    # a derived preset is named after its own dataset (a CIFAR-10 run used to print "Conditional digits")
+    return Preset(name=f"{base.name}@{data}", title=f"{data} with the tuned {base.name} settings", watch=base.watch,
+                  config=dict(base.config, data=data), knobs=base.knobs, seconds=base.seconds)

@@ -29,6 +29,7 @@ from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.device import pick_device
 from ganengine.families import build_nets, family_class
 from ganengine.history import FrameHistory, MetricHistory, RestorePoints, metric_columns
+from ganengine.seeds import NOISE, stream
 
 _BUILD_LOCK = threading.Lock()  # model init seeds the global RNG; two runs built at once must not interleave
 
@@ -74,7 +75,7 @@ class GANRun:
         self._ema_updates = 0
         if self.knobs.ema_decay > 0:
             self._new_ema()
-        self.noise_gen = torch.Generator(device=self.device).manual_seed(config.seed + 2)
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(stream(config.seed, NOISE))
         self.adversarial = Adversarial()
         self.step = 0
         self.updates = {group: 0 for group in self.opt}

@@ -82,3 +82,10 @@ def test_bad_file_in_a_subprocess_has_no_traceback(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_derived_preset_is_named_after_its_dataset():
+    """Issue 11 review: presets derived for other datasets kept the title "Conditional digits"."""
+    from ganengine.presets import preset_for_data
+    assert "cifar10" in preset_for_data("cifar10").title and "digits" not in preset_for_data("cifar10").title
+    assert preset_for_data("mnist").title == "Conditional digits"

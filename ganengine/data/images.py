@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from ganengine.config import ConfigError
 from ganengine.data.spec import DataSpec
+from ganengine.seeds import DATA, stream
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BUNDLED_MNIST = ASSETS / "mnist5k.npz"
@@ -237,7 +238,7 @@ def celeba_folder(root: str, download: bool) -> Path:
 
 
 def build_image_source(config, device):
-    seed = config.seed + 1
+    seed = stream(config.seed, DATA)
     if config.data in ("celeba", "folder"):
         folder = celeba_folder(config.data_root, config.download) if config.data == "celeba" else Path(config.folder_path)
         files, labels, classes = list_image_folder(folder)

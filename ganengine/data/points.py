@@ -16,6 +16,7 @@ import torch
 
 from ganengine.config import ConfigError
 from ganengine.data.spec import DataSpec
+from ganengine.seeds import DATA, stream
 
 MAX_POINTS = 200_000
 MAX_POINTS_FILE_BYTES = 20 * 2**20
@@ -176,7 +177,7 @@ def load_points_file(path: str) -> np.ndarray:
 
 
 def build_point_source(config, device):
-    seed = config.seed + 1  # data draws use their own stream, apart from init (seed) and noise (seed + 2)
+    seed = stream(config.seed, DATA)  # data draws use their own stream (ganengine.seeds)
     if config.data == "ring8":
         return MixtureSource(name="ring8", title="Ring of 8 Gaussians", centres=ring8_centres(), sigma=0.01,
                              seed=seed, device=device)

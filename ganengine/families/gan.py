@@ -15,6 +15,7 @@ from ganengine.config import DATASETS, MODELS, POINT_DATASETS, ConfigError, _che
 from ganengine.families.base import Family, eval_mode, frozen_copy
 from ganengine.losses import LOSSES
 from ganengine.render import image_grid, scatter_image
+from ganengine.seeds import FIXED_NOISE, REAL_VIEW, REFERENCE, stream
 
 FIELD_RESOLUTION = 64      # D's decision heatmap is FIELD_RESOLUTION^2 points over the data bounds
 N_FIELD_POINTS = 512       # fixed-noise fakes (and real points) drawn in the 2-D view
@@ -34,7 +35,7 @@ class GANFamily(Family):
         self.conditional = is_conditional(run.nets["G"])
         self.fixed_z, self.fixed_y = self._fixed_noise()
         self.real_view = None if not run.spec.is_points else \
-            run.source.real_sample(N_FIELD_POINTS, seed=run.config.seed + 4)[0].cpu().numpy()
+            run.source.real_sample(N_FIELD_POINTS, seed=stream(run.config.seed, REAL_VIEW))[0].cpu().numpy()
         self._fake_for_g = None
 
     # ---- built without a run ------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ class GANFamily(Family):
     def _fixed_noise(self):
         """The same noise all run long (drawn on the CPU, so every device shows the same samples for a seed)."""
         run = self.run
-        g = torch.Generator().manual_seed(run.config.seed + 3)
+        g = torch.Generator().manual_seed(stream(run.config.seed, FIXED_NOISE))
         if run.spec.is_points:
             n = N_FIELD_POINTS
         elif self.conditional:
@@ -192,7 +193,7 @@ class GANFamily(Family):
         G, config, spec = frozen_copy(run.sampler()), run.config, run.spec
         real_sampler = None
         if spec.is_points and spec.centres is None:
-            real = run.source.real_sample(n, seed=config.seed + 5)[0].cpu().numpy()
+            real = run.source.real_sample(n, seed=stream(config.seed, REFERENCE))[0].cpu().numpy()
             real_sampler = lambda m: real[:m]  # noqa: E731
 
         def job():

@@ -21,6 +21,7 @@ import torch
 from ganengine.config import PAIRED_TASKS, ConfigError, _check_choice
 from ganengine.families.base import Family, eval_mode, frozen_copy
 from ganengine.render import image_grid
+from ganengine.seeds import DATA, stream
 
 SIDE = 32               # ganengine.data.paired pads the digits 28 -> 32
 PER_CLASS_SHOWN = 2     # the view's fixed held-out pairs: the first 2 of each class (20 columns)
@@ -60,7 +61,7 @@ class Pix2PixFamily(Family):
     @staticmethod
     def build_source(config, device):
         from ganengine.data.paired import PairedDigitSource
-        return PairedDigitSource(config.data, seed=config.seed + 1, device=device)
+        return PairedDigitSource(config.data, seed=stream(config.seed, DATA), device=device)
 
     @staticmethod
     def build_nets(config, spec) -> dict:
