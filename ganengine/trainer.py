@@ -217,7 +217,10 @@ class Trainer:
             knobs = knobs or self._target_knobs
         if self.max_step_flops:  # before anything is built; the same data keeps its exact shape
             check_step_cost(config or self.run.config, knobs, None if config else self.run.spec, self.max_step_flops)
-        new_run = GANRun(config=config or self.run.config, knobs=knobs)
+        self._replace_run(GANRun(config=config or self.run.config, knobs=knobs))
+
+    def _replace_run(self, new_run: GANRun) -> None:
+        """Stop the thread and train ``new_run`` from now on, paused, with fresh command state and quality history."""
         self._halt_thread()
         with self._run_lock:
             self.run = new_run
@@ -237,14 +240,7 @@ class Trainer:
         new_run = GANRun(config=config, knobs=ckpt["_knobs"])
         restore_run(ckpt, new_run)
         new_run.add_event("resume", f"resumed at step {new_run.step}")
-        self._halt_thread()
-        with self._run_lock:
-            self.run = new_run
-            self.run.remember_good()
-        with self._cv:
-            self._reset_control()
-        self.quality.clear()
-        self._publish(status_hint="ready")
+        self._replace_run(new_run)
 
     def rewind(self, step: int) -> int:
         """Pause, then go back to the latest restore point at or before ``step`` (taken with each timeline frame):

@@ -67,6 +67,22 @@ class Family:
 
     # ---- training ---------------------------------------------------------------------------------------------
     def train_step(self, kind: str) -> dict:
+        """One iteration of the phases ("both", "d", "g"), Goodfellow et al. 2014, Algorithm 1 with k = d_steps:
+        "both" = d_steps D updates then one G update; "d" = one D update; "g" = one G update. Each update writes
+        its named scalars into the returned dict. Families with another order (G then D) override this."""
+        out = {}
+        if kind != "g":
+            n = self.run.knobs.d_steps if kind == "both" else 1
+            for i in range(n):  # the last D update of "both" keeps G's fakes (and graph) for the G update
+                self._d_update(out, keep_fake=kind == "both" and i == n - 1)
+        if kind != "d":
+            self._g_update(out)
+        return out
+
+    def _d_update(self, out: dict, keep_fake: bool) -> None:
+        raise NotImplementedError
+
+    def _g_update(self, out: dict) -> None:
         raise NotImplementedError
 
     def forget_transient(self) -> None:

@@ -98,17 +98,6 @@ class GANFamily(Family):
         return torch.randint(self.run.spec.num_classes, (n,), device=self.run.device, generator=self.run.noise_gen)
 
     # ---- training ---------------------------------------------------------------------------------------------
-    def train_step(self, kind: str) -> dict:
-        """"both" = d_steps D updates then a G update; "d" = one D update; "g" = one G update."""
-        out = {}
-        if kind != "g":
-            n = self.run.knobs.d_steps if kind == "both" else 1
-            for i in range(n):
-                self._d_update(out, keep_fake=kind == "both" and i == n - 1)
-        if kind != "d":
-            self._g_update(out)
-        return out
-
     def _d_update(self, out: dict, keep_fake: bool) -> None:
         """keep_fake: G's forward keeps its graph and the fakes are kept for the G update that follows."""
         run, k = self.run, self.run.knobs

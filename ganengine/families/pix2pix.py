@@ -83,16 +83,6 @@ class Pix2PixFamily(Family):
         return (lambda: G(a)), (lambda fake: D(a, torch.empty_like(fake)))
 
     # ---- training ---------------------------------------------------------------------------------------------
-    def train_step(self, kind: str) -> dict:
-        out = {}
-        if kind != "g":
-            n = self.run.knobs.d_steps if kind == "both" else 1
-            for i in range(n):
-                self._d_update(out, keep_fake=kind == "both" and i == n - 1)
-        if kind != "d":
-            self._g_update(out)
-        return out
-
     def _d_update(self, out: dict, keep_fake: bool) -> None:
         run, k = self.run, self.run.knobs
         G, D = run.nets["G"], run.nets["D"]
