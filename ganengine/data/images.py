@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from ganengine.config import ConfigError
 from ganengine.data.spec import DataSpec
 from ganengine.seeds import DATA, stream
+from ganengine.data.order import EpochOrder
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BUNDLED_MNIST = ASSETS / "mnist5k.npz"
@@ -50,20 +51,10 @@ class TensorImageSource:
         self.device = device
         self.images = images.to(device)              # (N, C, H, W) uint8
         self.labels = labels.to(torch.int64).to(device)  # (N,)
-        self.generator = torch.Generator().manual_seed(seed)
-        self.perm = torch.randperm(len(images), generator=self.generator)
-        self.pos = 0
+        self.order = EpochOrder(len(images), seed, "images")
 
     def _indices(self, n: int) -> torch.Tensor:
-        total = len(self.perm)
-        if n > total:  # a batch larger than the dataset: draw with replacement
-            return torch.randint(total, (n,), generator=self.generator)
-        if self.pos + n > total:
-            self.perm = torch.randperm(total, generator=self.generator)
-            self.pos = 0
-        idx = self.perm[self.pos:self.pos + n]
-        self.pos += n
-        return idx
+        return self.order.take(n)
 
     def sample(self, n: int):
         idx = self._indices(n).to(self.device, non_blocking=True)
@@ -77,16 +68,10 @@ class TensorImageSource:
         return to_unit_range(self.images[idx]), self.labels[idx]
 
     def get_state(self) -> dict:
-        return {"generator": self.generator.get_state(), "perm": self.perm.clone(), "pos": self.pos}
+        return self.order.get_state()
 
     def set_state(self, state: dict) -> None:
-        """Restore a get_state(); ValueError if the data order does not fit this dataset (a foreign checkpoint)."""
-        perm, pos, n = state["perm"], int(state["pos"]), len(self.labels)
-        if perm.dtype != torch.int64 or perm.shape != (n,) or not 0 <= pos <= n or \
-                (n and not (0 <= int(perm.min()) and int(perm.max()) < n)):
-            raise ValueError(f"the saved data order is not an order of this dataset's {n:,} images")
-        self.generator.set_state(state["generator"])
-        self.perm, self.pos = perm.clone(), pos
+        self.order.set_state(state)
 
 
 class FolderImageSource:
@@ -97,9 +82,7 @@ class FolderImageSource:
         self.device = device
         self.files = files
         self.labels = torch.tensor(labels, dtype=torch.int64)
-        self.generator = torch.Generator().manual_seed(seed)
-        self.perm = torch.randperm(len(files), generator=self.generator)
-        self.pos = 0
+        self.order = EpochOrder(len(files), seed, "images")
 
     _indices = TensorImageSource._indices
 

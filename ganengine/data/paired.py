@@ -27,6 +27,7 @@ from ganengine.config import ConfigError
 from ganengine.data.images import load_bundled_mnist, to_unit_range
 from ganengine.data.spec import DataSpec
 from ganengine.metrics.image_quality import gaussian_filter
+from ganengine.data.order import EpochOrder
 
 TASKS = {
     "edges2digits": "edges -> digit (Canny-style edges of the bundled digits)",
@@ -124,24 +125,11 @@ class PairedDigitSource:
         self.labels = data["label"][train].to(device)      # (4500,)
         self.test_inputs, self.test_targets = data["input"][test].to(device), data["target"][test].to(device)
         self.test_labels = data["label"][test].to(device)  # (500,), sorted by index
-        self.generator = torch.Generator().manual_seed(seed)
-        self.perm = torch.randperm(len(self.labels), generator=self.generator)
-        self.pos = 0
-
-    def _indices(self, n: int) -> torch.Tensor:
-        total = len(self.perm)
-        if n > total:  # a batch larger than the training set: draw with replacement
-            return torch.randint(total, (n,), generator=self.generator)
-        if self.pos + n > total:  # a new epoch
-            self.perm = torch.randperm(total, generator=self.generator)
-            self.pos = 0
-        idx = self.perm[self.pos:self.pos + n]
-        self.pos += n
-        return idx
+        self.order = EpochOrder(len(self.labels), seed, "training pairs")
 
     def sample(self, n: int):
         """(input, target, label): float32 (n, 1, 32, 32) x2 in [-1, 1] and int64 (n,), from the training pairs."""
-        idx = self._indices(n).to(self.device)
+        idx = self.order.take(n).to(self.device)
         return to_unit_range(self.inputs[idx]), to_unit_range(self.targets[idx]), self.labels[idx]
 
     def held_out(self, n: int | None = None):
@@ -156,13 +144,8 @@ class PairedDigitSource:
         return to_unit_range(self.test_inputs[idx]), to_unit_range(self.test_targets[idx]), self.test_labels[idx]
 
     def get_state(self) -> dict:
-        return {"generator": self.generator.get_state(), "perm": self.perm.clone(), "pos": self.pos}
+        return self.order.get_state()
 
     def set_state(self, state: dict) -> None:
         """Restore a get_state(); ValueError if the order is not one of this training set."""
-        perm, pos, n = state["perm"], int(state["pos"]), len(self.labels)
-        if perm.dtype != torch.int64 or perm.shape != (n,) or not 0 <= pos <= n or \
-                not (0 <= int(perm.min()) and int(perm.max()) < n):
-            raise ValueError(f"the saved data order is not an order of this task's {n:,} training pairs")
-        self.generator.set_state(state["generator"])
-        self.perm, self.pos = perm.clone(), pos
+        self.order.set_state(state)
