@@ -226,10 +226,11 @@ class GANRun:
     # ---- visuals (called every sample_every steps on the training thread) ----------------------------------------
     def render_visuals(self) -> dict:
         """The family's views at this step (views[0], also under "frame", is the timeline frame), plus D-output
-        histograms ("d_hist") and the names of the views ("views")."""
+        histograms ("d_hist"), the names of the views ("views") and their captions ("captions")."""
         out = {"step": self.step, "d_hist": self.adversarial.histograms()}
         out.update(self.family.render())
         out["views"] = self.family.views
+        out["captions"] = {view: self.family.caption(view) for view in self.family.views}
         out["frame"] = frame = out[self.family.views[0]]
         self.frames.append(self.step, frame)
         self._keep_restore_point()

@@ -8,7 +8,7 @@ BaseTrainer (gen_update / dis_update around a shared loop). A family declares, a
             the divergence guard checks each loss where it was computed
   nets      the networks' names; groups: optimiser group ("G" uses lr_g, "D" lr_d) -> the nets it updates
   sampling  the nets that get an EMA copy (and that sample / translate)
-  views     named panels of render(); views[0] is the timeline frame
+  views     named panels of render(); views[0] is the timeline frame; caption(view) says what one shows
   KNOBS     its own live knobs: name -> (label, low, high, default), each with its source in a comment
   verbs     CLI verbs it answers ("sample", "translate")
 and implements train_step(kind) -> {scalar name: 0-d tensor}, render() -> {view name: uint8 image, ...},
@@ -97,6 +97,10 @@ class Family:
     # ---- views and metrics ------------------------------------------------------------------------------------
     def render(self) -> dict:
         raise NotImplementedError
+
+    def caption(self, view: str) -> str:
+        """One line under a view on the page: what the panel shows (its rows, its inputs)."""
+        return ""
 
     def quality_job(self, n: int):
         """A function of no arguments returning a JSON-able dict of metrics, built from frozen copies (called

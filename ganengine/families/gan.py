@@ -153,6 +153,13 @@ class GANFamily(Family):
             out["grid"] = image_grid(fake, nrow=run.spec.num_classes if self.conditional else 8)
         return out
 
+    def caption(self, view: str) -> str:
+        if self.run.spec.is_points:
+            return "G's samples (purple) from one fixed noise batch, over the real data (green)"
+        if self.conditional:
+            return "G's samples from one fixed noise batch: column c asks for class c"
+        return "G's samples from one fixed noise batch: the same z all run long"
+
     def _field(self) -> dict:
         """2-D view: fakes from the fixed noise, D(x) on a grid, and the direction G's loss pushes each fake."""
         run, D = self.run, self.run.nets["D"]

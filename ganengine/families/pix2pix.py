@@ -131,6 +131,11 @@ class Pix2PixFamily(Family):
         rows = torch.cat([self.view_a.cpu(), out, self.view_b.cpu()]).numpy()       # (60, 1, 32, 32)
         return {"strips": image_grid(rows, nrow=len(out))}
 
+    def caption(self, view: str) -> str:
+        what = {"edges2digits": "edge map", "blur2digits": "blurred digit"}.get(self.run.config.data, "input")
+        return (f"Rows: the {what} · G's output · the real digit, for 20 held-out pairs (2 of each class) "
+                f"never trained on")
+
     def quality_job(self, n: int):
         """L1, PSNR, SSIM on the 500 held-out pairs and the digit classifier's accuracy on the outputs."""
         G = frozen_copy(self.run.sampler()).cpu()
