@@ -19,7 +19,7 @@ class Preset:
     knobs: dict = field(default_factory=dict)
     seconds: float = 60.0      # the budget the preset is tuned for
     fails_on_purpose: bool = False
-    in_app: bool = True        # listed in the playground's preset menu (pix2pix's page is a later step)
+    in_app: bool = True        # listed in the playground's preset menu (False while a family has no page yet)
 
     @property
     def family(self) -> str:
@@ -61,7 +61,7 @@ _DIGITS_KNOBS = dict(loss="hinge", lr_g=5e-4, lr_d=5e-4, beta1=0.0, beta2=0.9, b
 # pix2pix on the paired digits: the settings measured in bench/pix2pix_probe.py (3 seeds, ~800 iterations to
 # 94-95% held-out classifier accuracy): U-Net and PatchGAN width 16, 2 PatchGAN layers, batch 16, Adam 5e-4
 # (0.5, 0.999) for both (the paper's 2e-4 needs ~2x the iterations), BCE ("ns") + 100 x L1, D's loss halved.
-_PIX2PIX = dict(family="pix2pix", data="edges2digits", width=16, depth=2, sample_every=50)
+_PIX2PIX = dict(family="pix2pix", data="edges2digits", model="unet", width=16, depth=2, sample_every=50)
 _PIX2PIX_KNOBS = dict(loss="ns", lr_g=5e-4, lr_d=5e-4, beta1=0.5, beta2=0.999, batch_size=16, lambda_l1=100.0)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
@@ -99,10 +99,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="edges2digits", title="pix2pix: edges -> digits",
            watch="The output row turns from grey blobs into the target digits; loss/G/L1 falls while D(x) stays "
                  "near 0.5-0.7 (Isola et al. 2017).",
-           config=_PIX2PIX, knobs=_PIX2PIX_KNOBS, seconds=120, in_app=False),
+           config=_PIX2PIX, knobs=_PIX2PIX_KNOBS, seconds=120),
     Preset(name="blur2digits", title="pix2pix: blurred -> sharp digits",
            watch="Deblurring: strokes sharpen long before L1 stops falling; the blurred inputs already read 87%.",
-           config=dict(_PIX2PIX, data="blur2digits"), knobs=_PIX2PIX_KNOBS, seconds=120, in_app=False),
+           config=dict(_PIX2PIX, data="blur2digits"), knobs=_PIX2PIX_KNOBS, seconds=120),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",

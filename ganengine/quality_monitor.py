@@ -1,8 +1,11 @@
-"""QualityMonitor: measures a Trainer's generator every few seconds of training, off the training thread.
+"""QualityMonitor: measures a run's sampling nets every few seconds of training, off the training thread.
 
-Each measurement asks the run's family for a quality job between two training steps (Trainer.with_run: it copies
-the sampling net), then runs the job (for gan, ganengine.metrics.evaluate on 2,500 samples) on the monitor's thread, so training is held up only for the
-copy. Results form a bounded history that the Trainer publishes in its Snapshot.
+It knows nothing of the Trainer: it is given three functions. ``take_job()`` is called between two training steps
+and returns (run number, step, seconds trained, job): the family's quality job over frozen copies of its nets (for
+gan, ganengine.metrics.evaluate on 2,500 samples); the monitor runs the job on its own thread, so training is held
+up only for the copy. ``progress()`` gives (run number, step, seconds trained) cheaply; ``on_result()`` is told of
+each new record. A record whose run number is no longer the current one (the run was reset or replaced while it was
+measured) is dropped. Results form a bounded history that the Trainer publishes in its Snapshot.
 """
 from __future__ import annotations
 
@@ -10,13 +13,15 @@ import sys
 import threading
 import traceback
 from collections import deque
-from typing import Optional
+from typing import Callable, Optional
 
 
 class QualityMonitor:
-    def __init__(self, trainer, *, every: float, samples: int = 2500, capacity: int = 400):
+    def __init__(self, *, take_job: Callable, progress: Callable, on_result: Callable, every: float,
+                 capacity: int = 400):
         """every: seconds of training between measurements (0 = only on demand)."""
-        self.trainer, self.every, self.samples = trainer, float(every), int(samples)
+        self.take_job, self.progress, self.on_result = take_job, progress, on_result
+        self.every = float(every)
         self._history: deque = deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
@@ -32,16 +37,13 @@ class QualityMonitor:
             self._history.clear()
 
     def measure(self) -> dict:
-        """Evaluate the current generator now (blocks the caller about a second) and record the result."""
-        trainer = self.trainer
-        with trainer.with_run() as run:
-            measured_run, step, seconds = run, run.step, run.train_seconds
-            job = run.family.quality_job(self.samples)  # frozen copies, taken between two training steps
+        """Evaluate the current nets now (blocks the caller about a second) and record the result."""
+        run_number, step, seconds, job = self.take_job()  # frozen copies, taken between two training steps
         record = {"step": step, "time": seconds, **job()}
         with self._lock:
-            if trainer.run is measured_run:  # not reset meanwhile
+            if self.progress()[0] == run_number:  # not reset or replaced meanwhile
                 self._history.append(record)
-        trainer.request_publish()
+        self.on_result()
         return record
 
     def start(self) -> None:
@@ -63,8 +65,7 @@ class QualityMonitor:
             self._wake.clear()
             if self._stop:
                 return
-            run = self.trainer.run
-            seconds, step = run.train_seconds, run.step
+            _, step, seconds = self.progress()
             if step == last_step or (last_time >= 0 and seconds - last_time < self.every):
                 continue
             try:

@@ -19,7 +19,8 @@ class Snapshot:
     metrics: dict               # column -> float32 array (ganengine.history.metric_columns: by name), bounded length
     latest: dict                # the newest metric row
     events: tuple               # Event(step, kind, text), newest last
-    visuals: dict               # render_visuals() output: "step", "grid" (uint8 HxWx3), "d_hist", "field" (2-D)
+    visuals: dict               # render_visuals() output: "step", "views", "captions", "frame", each view by name
+                                # (uint8 HxWx3), "d_hist", "field" (2-D)
     timeline_steps: tuple
     timeline_frames: tuple      # uint8 frames, read-only
     config: RunConfig
@@ -28,7 +29,8 @@ class Snapshot:
     version: int                # grows with every publication
     visuals_version: int        # grows when visuals change
     limits: dict = field(default_factory=dict)
-    quality: tuple = ()         # periodic metrics: dicts with "step", "time" and ganengine.metrics.evaluate's keys
+    quality: tuple = ()         # periodic metrics: dicts with "step", "time" and the family's quality job's keys
+    run_number: int = 0         # grows when the trainer's run is replaced (reset, new setup, checkpoint loaded)
 
     @property
     def running(self) -> bool:

@@ -57,7 +57,10 @@ class Trainer:
         config, knobs = config or RunConfig(), knobs or Knobs()
         if self.max_step_flops:
             check_step_cost(config, knobs, None, self.max_step_flops)
-        self.quality = QualityMonitor(self, every=quality_every, samples=quality_samples)
+        self._run_number = 0  # grows each time the run is replaced (reset, checkpoint loaded): Snapshot.run_number
+        self._quality_samples = int(quality_samples)
+        self.quality = QualityMonitor(take_job=self._quality_job, progress=self._progress,
+                                      on_result=self.request_publish, every=quality_every)
         self.run = GANRun(config=config, knobs=knobs)
         self._reset_control()
         self._thread: Optional[threading.Thread] = None
@@ -225,6 +228,7 @@ class Trainer:
         with self._run_lock:
             self.run = new_run
             self.run.remember_good()
+            self._run_number += 1
         with self._cv:
             self._reset_control()
         self.quality.clear()
@@ -237,6 +241,8 @@ class Trainer:
         from ganengine.checkpoint import restore_run
         config = ckpt["_config"] if self.run.config.device == ckpt["_config"].device else \
             ckpt["_config"].with_changes(device=self.run.config.device)
+        if self.max_step_flops:  # the same limit a new setup meets, before anything is built
+            check_step_cost(config, ckpt["_knobs"], ckpt["_spec"], self.max_step_flops)
         new_run = GANRun(config=config, knobs=ckpt["_knobs"])
         restore_run(ckpt, new_run)
         new_run.add_event("resume", f"resumed at step {new_run.step}")
@@ -271,11 +277,17 @@ class Trainer:
     # ---- access to the models ----------------------------------------------------------------------------------
     @contextmanager
     def with_run(self):
-        """Hold the run between two training steps: ``with trainer.with_run() as run: ...``. Keep it short."""
+        """Hold the run between two training steps: ``with trainer.with_run() as run: ...``. Keep it short.
+        Knob changes already accepted are applied first (they would be before the next step anyway), so a
+        checkpoint or a copy taken here has the knobs the visitor last set."""
         with self._cv:
             self._waiters += 1
         try:
             with self._run_lock:
+                with self._cv:
+                    knobs, dirty, self._knobs_dirty = self._target_knobs, self._knobs_dirty, False
+                if dirty:
+                    self.run.apply_knobs(knobs)
                 yield self.run
         finally:
             with self._cv:
@@ -329,6 +341,15 @@ class Trainer:
             self._thread = threading.Thread(target=self._loop, name="gan-trainer", daemon=True)
             self._thread.start()
         self.quality.start()
+
+    def _quality_job(self):
+        """(run number, step, seconds, the family's quality job), taken between two training steps."""
+        with self.with_run() as run:
+            return self._run_number, run.step, run.train_seconds, run.family.quality_job(self._quality_samples)
+
+    def _progress(self):
+        run = self.run
+        return self._run_number, run.step, run.train_seconds
 
     def measure_quality(self) -> dict:
         """Evaluate the generator now, on the calling thread, and add it to Snapshot.quality."""
@@ -523,7 +544,7 @@ class Trainer:
             train_seconds=run.train_seconds, steps_per_sec=latest.get("steps_per_sec", float("nan")),
             metrics=run.history.columns_dict(), latest=latest, events=tuple(run.events), visuals=visuals,
             timeline_steps=tuple(steps), timeline_frames=tuple(frames), config=run.config, knobs=knobs,
-            spec=run.spec, version=version, visuals_version=visuals_version,
+            spec=run.spec, version=version, visuals_version=visuals_version, run_number=self._run_number,
             limits={"max_steps": self.max_steps, "max_seconds": self.max_seconds}, quality=self.quality.history())
         with self._lock:
             self._snapshot = snap

@@ -268,7 +268,9 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         data = [_line(steps, [h["fd"] for h in history], "FD (classifier features)", DISC),
                 {**_line(steps, [h["classes"] for h in history], "classes present", REAL), "yaxis": "y2"}]
         layout = _layout("FD (classifier features) and classes present", ytitle="FD (lower is better)", ylog=True)
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, 10.5], "tickmode": "linear", "tick0": 0,
+        num_classes = len(history[-1].get("class_histogram") or []) or 10
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, num_classes + 0.5], "tickmode": "linear",
+                            "tick0": 0,
                             "dtick": 2, "showgrid": False, "title": {"text": "classes"}}
         layout["margin"]["r"] = 56
         if floor:
@@ -278,7 +280,30 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
                                       "xanchor": "left", "y": math.log10(floor), "yanchor": "bottom",
                                       "showarrow": False, "font": {"size": 10, "color": GREY}}]
         return {"data": data, "layout": layout}
+    if kind == "translation":
+        data = [_line(steps, [100 * h["accuracy"] for h in history], "classifier reads the source digit (%)", REAL),
+                {**_line(steps, [h["psnr"] for h in history], "PSNR (dB)", DISC), "yaxis": "y2"},
+                {**_line(steps, [10 * h["ssim"] for h in history], "SSIM x 10", FAKE, dash="dot"), "yaxis": "y2"}]
+        layout = _layout("Held-out pairs: outputs read as their digit, PSNR, SSIM", ytitle="% read correctly")
+        layout["yaxis"]["range"] = [0, 100]
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                            "title": {"text": "PSNR dB, SSIM x 10"}}
+        layout["margin"]["r"] = 56
+        return {"data": data, "layout": layout}
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
+
+
+def class_accuracy_figure(accuracy: list, class_names=None) -> dict:
+    """Translation: the share of each class's held-out outputs that the classifier reads as that class."""
+    names = list(class_names or [str(i) for i in range(len(accuracy))])
+    data = [{"type": "bar", "x": names, "y": _clean([a if a is not None else float("nan") for a in accuracy]),
+             "marker": {"color": REAL}, "hovertemplate": "digit %{x}: %{y:.0%} read correctly<extra></extra>",
+             "name": "read correctly"}]
+    layout = _layout("Outputs read as their source digit, by class", xtitle="class", ytitle="share", height=220)
+    layout["hovermode"] = "closest"
+    layout["yaxis"]["range"] = [0, 1]
+    layout["xaxis"]["type"] = "category"
+    return {"data": data, "layout": layout}
 
 
 def class_histogram_figure(hist: list | None, class_names=None, *, note: str = "") -> dict:
@@ -288,7 +313,8 @@ def class_histogram_figure(hist: list | None, class_names=None, *, note: str = "
     names = list(class_names or [str(i) for i in range(len(hist))])
     data = [{"type": "bar", "x": names, "y": _clean(hist), "marker": {"color": FAKE},
              "hovertemplate": "class %{x}: %{y:.1%}<extra></extra>", "name": "generated"}]
-    layout = _layout("Generated samples by class (balanced: ~10% each)", xtitle="class", ytitle="share", height=220)
+    layout = _layout(f"Generated samples by class (balanced: ~{100 / len(hist):.0f}% each)", xtitle="class",
+                     ytitle="share", height=220)
     layout["hovermode"] = "closest"
     layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1 / len(hist), "y1": 1 / len(hist),
                          "line": {"color": GREY, "width": 1, "dash": "dash"}}]

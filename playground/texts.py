@@ -41,7 +41,9 @@ QUALITY_HELP = """
 perfect generator) as in the PacGAN/VEEGAN papers, whose numbers are drawn as reference lines. Digits: a small
 classifier shipped with the app sorts the samples into classes (the mode-collapse meter) and gives
 **FD (classifier features)**, a Fréchet distance like FID but in that classifier's features: compare it with its
-*real-vs-real floor*, not with published FIDs.
+*real-vs-real floor*, not with published FIDs. Translation (pix2pix): G's outputs for the 500 held-out pairs,
+never trained on: the share the classifier reads as the source digit (the digit analogue of the paper's FCN-score),
+per class beside it, and PSNR and SSIM against the real digit (higher is closer).
 """
 
 EXPLORE_HELP = """
@@ -62,3 +64,6 @@ Wasserstein with gradient penalty (Gulrajani et al. 2017); R1 (Mescheder et al. 
 projection discriminator (Miyato & Koyama 2018). MNIST: Yann LeCun, Corinna Cortes and Christopher J. C. Burges
 (CC BY-SA 3.0). Colours after GAN Lab (Kahng et al. 2018).
 """
+
+CONTINUED = ("**Your checkpoint:** the run goes on exactly where it was saved (weights, optimisers, EMA and random "
+             "state). Its curves start at the saved step: a checkpoint keeps the state, not the history.")

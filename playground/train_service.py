@@ -19,6 +19,7 @@ import numpy as np
 from ganengine.checkpoint import remove_stale_temp_files
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.images import DataUnavailable
+from ganengine.families import FAMILIES, family_class, family_for_data
 from ganengine.metrics.mixtures import PUBLISHED
 from ganengine.presets import PRESETS, get_preset, preset_for_data
 from ganengine.render import gif_bytes
@@ -28,7 +29,7 @@ from playground.sessions import NoSlot, SessionGone, SessionRegistry, remaining_
 from playground.settings import Settings
 from playground.visitor_files import (SaveFolder, drop_other_extractions, extracted_bytes, replace_export,
                                       visitor_dir, zip_unpacked_bytes)
-from playground.views import counter_text, diagnosis_text, image_html, status_text
+from playground.views import counter_text, diagnosis_text, image_html, status_text, views_html
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
               ("Two moons", "moons"), ("Your points (upload a CSV of x,y)", "points")]
@@ -38,9 +39,6 @@ TORCHVISION_DATA = [("MNIST (60,000; torchvision)", "mnist-full", "MNIST"),
                     ("Fashion-MNIST (torchvision)", "fashion-mnist", "FashionMNIST"),
                     ("CIFAR-10 (torchvision)", "cifar10", "cifar-10-batches-py"),
                     ("CelebA 64x64 (torchvision)", "celeba", "celeba/img_align_celeba")]
-MODEL_CHOICES = {"points": [("MLP", "mlp")],
-                 "image": [("DCGAN (conv)", "dcgan"), ("Conditional GAN (pick the digit)", "cgan"),
-                           ("MLP (the original 2014 GAN)", "mlp")]}
 LOSS_CHOICES = [("non-saturating (ns)", "ns"), ("minimax (the paper's)", "minimax"), ("least squares (lsgan)", "lsgan"),
                 ("hinge", "hinge"), ("Wasserstein + GP (wgan-gp)", "wgan-gp")]
 DEFAULT_PRESET = "cgan-mnist"
@@ -77,6 +75,8 @@ class TrainService:
     # ---- choices ---------------------------------------------------------------------------------------------
     def dataset_choices(self) -> list[tuple[str, str]]:
         choices = list(POINT_DATA) + list(IMAGE_DATA)
+        for name in FAMILIES:  # the other families' data (pix2pix's pairs, ...)
+            choices += list(family_class(name).dataset_labels)
         for label, name, folder in TORCHVISION_DATA:
             on_disk = (Path(self.settings.data_root) / folder).exists()
             if on_disk or self.settings.allow_downloads:
@@ -85,7 +85,19 @@ class TrainService:
 
     @staticmethod
     def model_choices(data: str) -> list[tuple[str, str]]:
-        return MODEL_CHOICES["points" if data in dict((v, k) for k, v in POINT_DATA) else "image"]
+        """The models of the family that trains on ``data`` ([] for an unknown dataset)."""
+        try:
+            return family_class(family_for_data(data)).model_choices(data)
+        except ConfigError:
+            return []
+
+    @staticmethod
+    def uses_latent(data: str) -> bool:
+        """Whether the family of ``data`` draws from a latent z (the form's latent size matters)."""
+        try:
+            return family_class(family_for_data(data)).latent
+        except ConfigError:
+            return True
 
     @staticmethod
     def preset_choices() -> list[tuple[str, str]]:
@@ -106,8 +118,10 @@ class TrainService:
         return {**config.to_dict(), **knobs.to_dict()}
 
     def _build(self, setup: dict, data_path: str = "") -> tuple[RunConfig, Knobs]:
-        cfg_fields, knob_fields = RunConfig.__dataclass_fields__, Knobs.__dataclass_fields__
+        cfg_fields, knob_fields = RunConfig.__dataclass_fields__, set(Knobs.__dataclass_fields__) - {"extra"}
         config = {k: v for k, v in setup.items() if k in cfg_fields}
+        config["family"] = family_for_data(config.get("data", ""))  # the dataset names its family
+        family = family_class(config["family"])
         config.update(data_root=self.settings.data_root, download=self.settings.allow_downloads, device="auto")
         if config.get("data") == "points":
             config["points_path"] = data_path
@@ -115,8 +129,8 @@ class TrainService:
             config["folder_path"] = data_path
             config.setdefault("image_size", UPLOAD_SIZE)
             config["image_size"] = config["image_size"] or UPLOAD_SIZE
-        knobs = {k: v for k, v in setup.items() if k in knob_fields}
-        return RunConfig(**config), Knobs(**knobs)
+        knobs = {k: v for k, v in setup.items() if k in knob_fields or k in family.KNOBS}  # not another family's
+        return RunConfig(**config), Knobs.from_dict(knobs).for_family(family)
 
     def _prepare_upload(self, sid: str, data: str, upload_path: str) -> str:
         """Check an uploaded data file; for a zip, extract its images into the visitor's folder. Returns the path."""
@@ -187,6 +201,49 @@ class TrainService:
             except OSError as err:
                 return f"⚠ could not read the data ({os_reason(err)})"
         return "Rebuilt with the new setup: step 0, paused. Press **Start**."
+
+    def load_checkpoint(self, sid: str, upload_path: str) -> tuple[Optional[dict], str]:
+        """Continue a saved run (a .pt this app or the CLI wrote) in the visitor's trainer, paused at its step, with
+        its settings. Returns (the setup now, for the form; or None) and a message. The file is read with
+        weights_only=True and checked tensor by tensor (ganengine.checkpoint); the run's data comes from this
+        server (the file's paths are not used), so a run on data uploaded elsewhere is refused."""
+        from ganengine.checkpoint import CheckpointError, read_checkpoint
+        if not upload_path:
+            return None, "Choose a .pt checkpoint first."
+        try:
+            ckpt = read_checkpoint(upload_path, max_bytes=self.settings.max_upload_bytes)
+        except CheckpointError as err:
+            return None, f"⚠ {public_text(err)}"
+        except OSError as err:
+            return None, f"⚠ the upload could not be read ({os_reason(err)})"
+        config, knobs = ckpt["_config"], ckpt["_knobs"]
+        if config.points_path or config.folder_path:
+            return None, ("⚠ this checkpoint trained on data uploaded to another page, and a checkpoint holds no "
+                          "data: continue it with the CLI (python -m ganengine train --resume FILE --points ...).")
+        config = config.with_changes(data_root=self.settings.data_root, download=self.settings.allow_downloads,
+                                     device="auto")
+        ckpt = {**ckpt, "_config": config}
+        s = self.registry.session(sid)
+        with s.lock:
+            s.setup = (config, knobs)
+            s.explore.pop("live_source", None)
+        trainer, problem = self._trainer(sid)
+        if problem:
+            return None, problem
+        with s.lock:
+            before = trainer.snapshot()
+            try:
+                trainer.load_checkpoint(ckpt)
+            except (ConfigError, DataUnavailable) as err:
+                return None, f"⚠ {public_text(err)}"
+            except OSError as err:
+                return None, f"⚠ could not read the data ({os_reason(err)})"
+            spend(s, before)
+            self._apply_budget(s, trainer)
+            s.sent.clear()
+        snap = trainer.snapshot()
+        return {**snap.config.to_dict(), **snap.knobs.to_dict()}, \
+            f"Loaded: {snap.spec.title}, step {snap.step:,}, paused. Press **Start** to continue training it."
 
     def _reset(self, s, trainer, **rebuild) -> None:
         """Rebuild the visitor's run; the training its old run did stays spent (the budget spans resets)."""
@@ -318,10 +375,38 @@ class TrainService:
             self._reset(s, trainer)
         return "Reset: new weights, step 0, paused."
 
+    def _current(self, sid: str) -> tuple[RunConfig, Knobs]:
+        """The visitor's settings now: their trainer's, else their setup, else the default preset's."""
+        s = self.registry.session(sid)
+        trainer = s.live_trainer
+        if trainer is not None:
+            snap = trainer.snapshot()
+            return snap.config, snap.knobs
+        return s.setup or get_preset(DEFAULT_PRESET).build(data_root=self.settings.data_root)
+
+    def family_knobs(self, sid: str) -> list[dict]:
+        """The live knobs of the visitor's family (pix2pix: lambda_L1), for the form's family-knob sliders:
+        name, label, low, high, value."""
+        config, knobs = self._current(sid)
+        return [{"name": name, "label": label, "low": low, "high": high, "value": knobs.get(name),
+                 "step": 10.0 ** math.floor(math.log10((high - low) / 200))}
+                for name, (label, low, high, _) in family_class(config.family).KNOBS.items()]
+
+    def set_family_knob(self, sid: str, index, value) -> str:
+        """Change the visitor's family's index-th own knob (the form's family-knob slider ``index``)."""
+        names = [k["name"] for k in self.family_knobs(sid)]
+        i = whole_number(index, 0, len(names) - 1)
+        if i is None:
+            return "⚠ this run has no such setting"
+        return self.set_knob(sid, names[i], value)
+
     def set_knob(self, sid: str, name: str, value) -> str:
-        """Change one live setting; with no trainer yet it goes into the setup. Bad values change nothing."""
-        if name not in LIVE_KNOBS:
-            return f"⚠ {name} is not a live setting"
+        """Change one live setting (shared, or the visitor's family's own); with no trainer yet it goes into the
+        setup. Bad values change nothing."""
+        config, _ = self._current(sid)
+        family_knobs = family_class(config.family).KNOBS
+        if name not in LIVE_KNOBS and name not in family_knobs:
+            return f"⚠ {str(name)[:40]} is not a live setting of this run"
         if name in ("lr_g", "lr_d"):
             value = lr_from_log(value)
         s = self.registry.session(sid)
@@ -330,14 +415,14 @@ class TrainService:
             if trainer is not None:
                 knobs = trainer.set_knobs(**{name: value})
             else:
-                config, knobs = s.setup or get_preset(DEFAULT_PRESET).build(
-                    data_root=self.settings.data_root)
+                config, knobs = self._current(sid)
                 knobs = knobs.with_changes(**{name: value})
                 s.setup = (config, knobs)
         except (ConfigError, TypeError) as err:
             return f"⚠ {public_text(err)}"
-        shown = getattr(knobs, name)
-        return f"{KNOB_LABELS[name]} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{KNOB_LABELS[name]} = {shown}"
+        shown = knobs.get(name)
+        label = KNOB_LABELS.get(name) or family_knobs[name][0]
+        return f"{label} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{label} = {shown}"
 
     def set_knobs(self, sid: str, changes: dict) -> dict:
         """API form: several knobs at once, lrs given directly (not log10). Returns the knobs or an error."""
@@ -401,21 +486,15 @@ class TrainService:
                 tick.panel = figure_json(figures.field_figure(v.get("field"), snap.spec.bounds, v.get("step")))
             else:
                 tick.panel = figure_json(figures.dhist_figure(v.get("d_hist", {}), v.get("step")))
-            if v.get("grid") is not None:
-                tick.grid_html = image_html(v["grid"], f"step {v['step']}: the same fixed noise all run long",
-                                            alt="current samples")
+            if v.get("frame") is not None:
+                tick.grid_html = views_html(v)
         n_frames = len(snap.timeline_frames)
         if sent.get("frames") != n_frames:
             sent["frames"] = n_frames
             tick.timeline_max = max(n_frames - 1, 0)
-        if sent.get("quality") != len(snap.quality) or sent.get("quality_run") is not trainer.run:
-            sent["quality"], sent["quality_run"] = len(snap.quality), trainer.run
-            kind = snap.quality[-1]["kind"] if snap.quality else ""
-            tick.quality = figure_json(figures.quality_figure(list(snap.quality), kind, PUBLISHED.get(snap.spec.name)))
-            hist = snap.quality[-1].get("class_histogram") if snap.quality else None
-            note = "Digit data only (2-D data: see modes captured)." \
-                if snap.spec.is_points else ""
-            tick.classes = figure_json(figures.class_histogram_figure(hist, snap.spec.class_names or None, note=note))
+        if sent.get("quality") != len(snap.quality) or sent.get("quality_run") != snap.run_number:
+            sent["quality"], sent["quality_run"] = len(snap.quality), snap.run_number
+            tick.quality, tick.classes = quality_figures(snap)
         diag = diagnosis_text(snap)
         if sent.get("diagnosis") != diag:
             sent["diagnosis"] = tick.diagnosis = diag
@@ -492,6 +571,19 @@ class TrainService:
                                          f"the CLI (up to 200 MiB) or a server with a larger GAN_MAX_UPLOAD_MB.")
         return str(path.resolve()), (f"Checkpoint saved ({size_mb:.1f} MiB): download it, and load it in "
                                      f"the Explore tab or the CLI.")
+
+
+def quality_figures(snap) -> tuple[str, str]:
+    """The quality plot and the per-class plot (figure JSON) of a snapshot's quality history."""
+    last = snap.quality[-1] if snap.quality else {}
+    quality = figures.quality_figure(list(snap.quality), last.get("kind", ""), PUBLISHED.get(snap.spec.name))
+    if last.get("class_accuracy"):
+        classes = figures.class_accuracy_figure(last["class_accuracy"], snap.spec.class_names or None)
+    else:
+        note = "Digit data only (2-D data: see modes captured)." if snap.spec.is_points else ""
+        classes = figures.class_histogram_figure(last.get("class_histogram"), snap.spec.class_names or None,
+                                                 note=note)
+    return figure_json(quality), figure_json(classes)
 
 
 KNOB_LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "d_steps": "D steps per G step", "loss": "loss",

@@ -11,10 +11,10 @@ import gradio as gr
 from playground import texts
 from playground.live_plot import live_plot
 from ganengine.config import MAX_SEED, ConfigError
-from playground.train_service import DEFAULT_PRESET, LOSS_CHOICES, TrainService, whole_number
+from playground.train_service import DEFAULT_PRESET, LOSS_CHOICES, TrainService, lr_from_log, whole_number
 from playground.ui_common import guarded, session_id, skips
 
-SETUP_FIELDS = ("data", "model", "latent_dim", "width", "seed")
+FAMILY_SLOTS = 3  # sliders for a family's own live knobs (pix2pix: lambda_L1); hidden when a family has fewer
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
 EMA_CHOICES = [("off", 0.0), ("0.99", 0.99), ("0.999", 0.999), ("0.9995", 0.9995), ("0.9999", 0.9999)]
 
@@ -29,7 +29,7 @@ def build_train_tab(service: TrainService) -> dict:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=320, elem_id="gp-controls"):
                 preset = gr.Dropdown(service.preset_choices(), value=DEFAULT_PRESET, label="Preset",
-                                     info="Experiments that converge, and two (⚠) that fail on purpose")
+                                     info="Experiments that converge, and two (⚠) that fail on purpose", elem_id="gp-preset")
                 watch = gr.Markdown(service.preset_watch(DEFAULT_PRESET), elem_id="gp-watch")
                 with gr.Row():
                     start = gr.Button("▶ Start", variant="primary", elem_id="gp-start")
@@ -55,6 +55,8 @@ def build_train_tab(service: TrainService) -> dict:
                     ema = gr.Dropdown(EMA_CHOICES, value=defaults["ema_decay"], label="EMA of G's weights (samples)")
                     decay = gr.Number(value=defaults["lr_decay_steps"], precision=0, minimum=0,
                                       label="LR decay: steps until both lrs reach the preset's floor (0 = constant)")
+                    family_sliders = [gr.Slider(0, 1, value=0, step=1, visible=False, elem_id=f"gp-family-knob-{i}")
+                                      for i in range(FAMILY_SLOTS)]
                     knob_msg = gr.Markdown("", elem_id="gp-knob-msg")
                 with gr.Accordion("Setup: changing these rebuilds the run", open=False):
                     data = gr.Dropdown(service.dataset_choices(), value=defaults["data"], label="Dataset")
@@ -66,6 +68,9 @@ def build_train_tab(service: TrainService) -> dict:
                     seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED,
                                      label="Seed (init, data order, noise)")
                     setup_msg = gr.Markdown("")
+                    resume = gr.File(label="Continue a saved checkpoint (.pt from this app or the CLI; loaded "
+                                           "safely, never unpickled)", file_types=[".pt"], file_count="single",
+                                     elem_id="gp-resume")
             with gr.Column(scale=3):
                 with gr.Row():
                     losses = live_plot(elem_id="gp-plot-losses")
@@ -75,9 +80,9 @@ def build_train_tab(service: TrainService) -> dict:
                     panel = live_plot(height=320, elem_id="gp-plot-panel")
                 with gr.Row(equal_height=False):
                     with gr.Column(min_width=280):
-                        gr.Markdown("**Now: G's samples from one fixed noise batch**")
+                        gr.Markdown("**Now: what G makes at this step**")
                         grid = gr.HTML("", elem_id="gp-grid")
-                        gr.Markdown("**Timeline: scrub back through earlier samples**")
+                        gr.Markdown("**Timeline: scrub back through earlier frames**")
                         timeline = gr.Slider(0, 1, value=0, step=1, label="frame", elem_id="gp-timeline")
                         frame = gr.HTML("", elem_id="gp-frame")
                         with gr.Row():
@@ -97,64 +102,101 @@ def build_train_tab(service: TrainService) -> dict:
         timer = gr.Timer(1.0)
 
     # ---- handlers: thin, each one service call -----------------------------------------------------------------
-    setup_inputs = [data, model, latent, width, seed, lr_g, lr_d, d_steps, loss, batch, smoothing, r1, ema, decay]
+    # The setup form by field name; handlers take it as a set of components, so Gradio passes {component: value}.
+    form = {"data": data, "model": model, "latent_dim": latent, "width": width, "seed": seed, "lr_g": lr_g,
+            "lr_d": lr_d, "d_steps": d_steps, "loss": loss, "batch_size": batch, "label_smoothing": smoothing,
+            "r1_weight": r1, "ema_decay": ema, "lr_decay_steps": decay}
+    form_inputs = set(form.values()) | {points}
 
-    def setup_dict(data_v, model_v, latent_v, width_v, seed_v, lr_g_v, lr_d_v, d_steps_v, loss_v, batch_v, sm_v,
-                   r1_v, ema_v, decay_v) -> dict:
-        from playground.train_service import lr_from_log
-        return {"data": data_v, "model": model_v, "latent_dim": latent_v, "width": width_v, "seed": seed_v,
-                "lr_g": lr_from_log(lr_g_v), "lr_d": lr_from_log(lr_d_v), "d_steps": d_steps_v, "loss": loss_v,
-                "batch_size": batch_v, "label_smoothing": sm_v, "r1_weight": r1_v, "ema_decay": ema_v,
-                "lr_decay_steps": decay_v}
+    def read_form(values: dict) -> dict:
+        setup = {name: values[comp] for name, comp in form.items()}
+        setup["lr_g"], setup["lr_d"] = lr_from_log(setup["lr_g"]), lr_from_log(setup["lr_d"])
+        return setup
 
-    # Gradio injects gr.Request by annotation, which needs named parameters (not *args).
+    def show_setup(setup: dict, sid: str) -> dict:
+        """Updates that make the form show a setup (a preset's, a checkpoint's), family knobs included."""
+        shown = {name: setup[name] for name in form}
+        shown["lr_g"], shown["lr_d"] = _log10(setup["lr_g"]), _log10(setup["lr_d"])
+        updates = {comp: gr.update(value=shown[name]) for name, comp in form.items()}
+        updates[model] = gr.update(choices=service.model_choices(setup["data"]), value=setup["model"])
+        updates[latent] = gr.update(value=setup["latent_dim"], visible=service.uses_latent(setup["data"]))
+        updates[batch] = gr.update(choices=sorted({*BATCH_CHOICES, setup["batch_size"]}), value=setup["batch_size"])
+        updates[lr_g] = gr.update(value=shown["lr_g"], label=f"G learning rate: {setup['lr_g']:.1e}")
+        updates[lr_d] = gr.update(value=shown["lr_d"], label=f"D learning rate: {setup['lr_d']:.1e}")
+        return {**updates, **family_slider_updates(sid)}
+
+    def family_slider_updates(sid: str) -> dict:
+        knobs = service.family_knobs(sid)
+        updates = {}
+        for i, slider in enumerate(family_sliders):
+            k = knobs[i] if i < len(knobs) else None
+            updates[slider] = gr.update(visible=False) if k is None else gr.update(
+                visible=True, label=k["label"], minimum=k["low"], maximum=k["high"], step=k["step"], value=k["value"])
+        return updates
+
+    form_outputs = list(form.values()) + family_sliders
+
+    # Gradio injects gr.Request by annotation.
     @guarded(lambda msg: msg)
-    def on_setup(data_v, model_v, latent_v, width_v, seed_v, lr_g_v, lr_d_v, d_steps_v, loss_v, batch_v, sm_v, r1_v,
-                 ema_v, decay_v, points_file, request: gr.Request):
-        form = (data_v, model_v, latent_v, width_v, seed_v, lr_g_v, lr_d_v, d_steps_v, loss_v, batch_v, sm_v, r1_v,
-                ema_v, decay_v)
-        return service.apply_setup(session_id(request), setup_dict(*form), points_path=points_file or "")
+    def on_setup(values: dict, request: gr.Request):
+        return service.apply_setup(session_id(request), read_form(values), points_path=values[points] or "")
 
-    @guarded(lambda msg: (gr.skip(), gr.skip(), msg))
-    def on_data(data_v, model_v, latent_v, width_v, seed_v, lr_g_v, lr_d_v, d_steps_v, loss_v, batch_v, sm_v, r1_v,
-                ema_v, decay_v, points_file, request: gr.Request):
+    @guarded(lambda msg: {setup_msg: msg})
+    def on_data(values: dict, request: gr.Request):
+        sid, data_v = session_id(request), values[data]
         choices = service.model_choices(data_v)
-        model_v = model_v if model_v in [v for _, v in choices] else choices[0][1]
-        form = (data_v, model_v, latent_v, width_v, seed_v, lr_g_v, lr_d_v, d_steps_v, loss_v, batch_v, sm_v, r1_v,
-                ema_v, decay_v)
-        needs_points = data_v in ("points", "folder")
-        if needs_points and not points_file:
+        setup = read_form(values)
+        setup["model"] = setup["model"] if setup["model"] in [v for _, v in choices] else choices[0][1]
+        needs_upload = data_v in ("points", "folder")
+        if needs_upload and not values[points]:
             msg = ("Upload a CSV of x,y points (one point per line), then it rebuilds." if data_v == "points" else
                    "Upload a .zip of images (subfolders become classes); they are cropped to 32x32.")
         else:
-            msg = service.apply_setup(session_id(request), setup_dict(*form), points_path=points_file or "")
-        return gr.update(choices=choices, value=model_v), gr.update(visible=needs_points), msg
+            msg = service.apply_setup(sid, setup, points_path=values[points] or "")
+        return {model: gr.update(choices=choices, value=setup["model"]), points: gr.update(visible=needs_upload),
+                latent: gr.update(visible=service.uses_latent(data_v)), setup_msg: msg,
+                **family_slider_updates(sid)}
 
-    @guarded(lambda msg: skips(15) + (msg,))
+    @guarded(lambda msg: {setup_msg: msg})
     def on_preset(name, seed_v, request: gr.Request):
+        sid = session_id(request)
         try:
             s = service.preset_setup(name)
         except ConfigError as err:
-            return skips(15) + (f"⚠ {err}",)
+            return {setup_msg: f"⚠ {err}"}
         if whole_number(seed_v, 0, MAX_SEED) is None:
-            return skips(15) + (f"⚠ the seed must be a whole number from 0 to {MAX_SEED}",)
-        form = [s["data"], s["model"], s["latent_dim"], s["width"], seed_v, _log10(s["lr_g"]), _log10(s["lr_d"]),
-                s["d_steps"], s["loss"], s["batch_size"], s["label_smoothing"], s["r1_weight"], s["ema_decay"],
-                s["lr_decay_steps"]]
-        msg = service.apply_setup(session_id(request), setup_dict(*form), base=s)
-        return (service.preset_watch(name), gr.update(value=s["data"]),
-                gr.update(choices=service.model_choices(s["data"]), value=s["model"]), *form[2:5],
-                gr.update(value=form[5], label=f"G learning rate: {s['lr_g']:.1e}"),
-                gr.update(value=form[6], label=f"D learning rate: {s['lr_d']:.1e}"), *form[7:], msg)
+            return {setup_msg: f"⚠ the seed must be a whole number from 0 to {MAX_SEED}"}
+        s["seed"] = seed_v
+        msg = service.apply_setup(sid, {name: s[name] for name in form}, base=s)
+        return {**show_setup(s, sid), watch: service.preset_watch(name), setup_msg: msg,
+                points: gr.update(visible=False)}
 
-    preset.input(on_preset, [preset, seed], [watch, data, model, latent, width, seed, lr_g, lr_d, d_steps, loss, batch,
-                                            smoothing, r1, ema, decay, setup_msg])
-    data.input(on_data, [data] + setup_inputs[1:] + [points], [model, points, setup_msg])
-    points.upload(on_setup, setup_inputs + [points], setup_msg)
+    @guarded(lambda msg: {setup_msg: msg})
+    def on_resume(path, request: gr.Request):
+        sid = session_id(request)
+        setup, msg = service.load_checkpoint(sid, path or "")
+        if setup is None:
+            return {setup_msg: msg}
+        return {**show_setup(setup, sid), setup_msg: msg, status: msg, points: gr.update(visible=False),
+                preset: gr.update(value=None), watch: texts.CONTINUED}
+
+    preset.input(on_preset, [preset, seed], form_outputs + [watch, setup_msg, points])
+    data.input(on_data, form_inputs, [model, points, latent, setup_msg] + family_sliders)
+    points.upload(on_setup, form_inputs, setup_msg)
+    resume.upload(on_resume, resume, form_outputs + [setup_msg, status, points, preset, watch])
     for comp in (model, seed):
-        comp.input(on_setup, setup_inputs + [points], setup_msg)
+        comp.input(on_setup, form_inputs, setup_msg)
     for comp in (latent, width):
-        comp.release(on_setup, setup_inputs + [points], setup_msg)
+        comp.release(on_setup, form_inputs, setup_msg)
+
+    def family_knob_handler(index):
+        @guarded(lambda msg: msg)
+        def handler(value, request: gr.Request):
+            return service.set_family_knob(session_id(request), index, value)
+        return handler
+
+    for i, slider in enumerate(family_sliders):
+        slider.release(family_knob_handler(i), slider, knob_msg)
 
     def knob_handler(name):
         @guarded(lambda msg: msg)

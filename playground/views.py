@@ -7,6 +7,7 @@ from typing import Optional
 
 import numpy as np
 
+from ganengine.families import family_class
 from ganengine.metrics.diagnostics import diagnose
 from ganengine.render import png_bytes
 
@@ -18,8 +19,16 @@ def data_uri(image: np.ndarray) -> str:
 def image_html(image: Optional[np.ndarray], caption: str = "", *, alt: str = "samples") -> str:
     if image is None:
         return f'<div class="gp-empty">{caption}</div>'
-    return (f'<figure class="gp-figure"><img class="gp-pixelated" alt="{alt}" src="{data_uri(image)}"/>'
+    wide = ' style="max-width: 100%"' if image.shape[1] > 2 * image.shape[0] else ""  # strips use the width
+    return (f'<figure class="gp-figure"><img class="gp-pixelated" alt="{alt}"{wide} src="{data_uri(image)}"/>'
             f'<figcaption>{caption}</figcaption></figure>')
+
+
+def views_html(visuals: dict) -> str:
+    """A family's named views at one step, each with its caption; views[0] (the timeline frame) first."""
+    captions = visuals.get("captions", {})
+    return "".join(image_html(visuals[name], f"step {visuals['step']:,}: {captions.get(name, name)}", alt=name)
+                   for name in visuals.get("views", ()) if visuals.get(name) is not None)
 
 
 def counter_text(snap) -> str:
@@ -34,7 +43,8 @@ def counter_text(snap) -> str:
 def status_text(snap) -> str:
     icon = {"running": "▶ Training", "paused": "❚❚ Paused", "ready": "Ready", "finished": "■ Finished",
             "stopped": "■ Stopped"}.get(snap.status, snap.status)
-    parts = [f"**{icon}** · {snap.spec.title} · {snap.config.model} · loss {snap.knobs.loss}"]
+    model = family_class(snap.config.family).describe(snap.config)
+    parts = [f"**{icon}** · {snap.spec.title} · {model} · loss {snap.knobs.loss}"]
     if snap.message:
         parts.append(snap.message)
     return "  \n".join(parts)

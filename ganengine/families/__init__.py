@@ -22,6 +22,14 @@ def family_class(name: str):
     return getattr(importlib.import_module(module), cls)
 
 
+def family_for_data(data: str) -> str:
+    """The family that trains on the dataset ``data``; ConfigError if none does."""
+    for name in FAMILIES:
+        if data in family_class(name).datasets:
+            return name
+    raise ConfigError(f"no GAN family trains on the dataset {data!r}")
+
+
 def build_nets(family, config, spec) -> dict:
     """A family's nets on the CPU (or the meta device inside ``with torch.device("meta")``). They are first built on
     the meta device, which allocates nothing, and refused with ConfigError if one has more than MAX_MODEL_PARAMS

@@ -11,6 +11,7 @@ BaseTrainer (gen_update / dis_update around a shared loop). A family declares, a
   views     named panels of render(); views[0] is the timeline frame; caption(view) says what one shows
   KNOBS     its own live knobs: name -> (label, low, high, default), each with its source in a comment
   verbs     CLI verbs it answers ("sample", "translate")
+  datasets  the data names it trains on (one family per name: the app picks the family from the dataset)
 and implements train_step(kind) -> {scalar name: 0-d tensor}, render() -> {view name: uint8 image, ...},
 quality_job(n) -> a function measured off the training thread, and (when it has any) extra_state / load_extra_state
 for what rewind must restore beyond weights, optimisers and the run's RNG.
@@ -31,6 +32,9 @@ class Family:
     views: tuple = ("grid",)
     KNOBS: dict = {}
     verbs: tuple = ()
+    datasets: tuple = ()          # the data names it trains on (RunConfig.data); each belongs to one family
+    dataset_labels: tuple = ()    # (label, data name) for the app's dataset menu, where the app does not list them
+    latent: bool = True           # whether G draws from a latent z (RunConfig.latent_dim matters)
 
     def __init__(self, run):
         self.run = run
@@ -48,6 +52,11 @@ class Family:
     def build_nets(config, spec) -> dict:
         """{net name: module} on the CPU (or the meta device), in a fixed order (the init draws from one seed)."""
         raise NotImplementedError
+
+    @staticmethod
+    def model_choices(data: str) -> list:
+        """(label, RunConfig.model) pairs of the models it trains on ``data``, for the app's model menu."""
+        return []
 
     @staticmethod
     def describe(config) -> str:

@@ -28,6 +28,7 @@ class GANFamily(Family):
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("grid",)
     verbs = ("sample",)
+    datasets = DATASETS
 
     def __init__(self, run):
         super().__init__(run)
@@ -49,6 +50,13 @@ class GANFamily(Family):
             raise ConfigError("data 'points' needs a file of N x 2 points (points_path)")
         if config.data == "folder" and not config.folder_path:
             raise ConfigError("data 'folder' needs an image folder (folder_path)")
+
+    @staticmethod
+    def model_choices(data: str) -> list:
+        if data in POINT_DATASETS:
+            return [("MLP", "mlp")]
+        return [("DCGAN (conv)", "dcgan"), ("Conditional GAN (pick the digit)", "cgan"),
+                ("MLP (the original 2014 GAN)", "mlp")]
 
     @staticmethod
     def build_source(config, device):

@@ -35,6 +35,10 @@ class Pix2PixFamily(Family):
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("strips",)
     verbs = ("translate",)
+    datasets = PAIRED_TASKS
+    dataset_labels = (("Edges → digits (pairs, for pix2pix)", "edges2digits"),
+                      ("Blurred → sharp digits (pairs, for pix2pix)", "blur2digits"))
+    latent = False          # G(a) has no z: Isola et al. found G learned to ignore one (section 2.1)
     # lambda_L1: weight of the L1 term in G's loss; 100 in Isola et al. 2017 (section 4, eq. 4), junyanz's default.
     KNOBS = {"lambda_l1": ("L1 weight lambda_L1", 0, 1000, 100.0)}
 
@@ -55,8 +59,12 @@ class Pix2PixFamily(Family):
             raise ConfigError("depth (the PatchGAN's strided layers) must be 1 to 3 at 32 px")
 
     @staticmethod
+    def model_choices(data: str) -> list:
+        return [("pix2pix: U-Net G + PatchGAN D", "unet")]
+
+    @staticmethod
     def describe(config) -> str:
-        return f"U-Net width {config.width} + PatchGAN width {config.width} x {config.depth} layers"
+        return f"pix2pix: U-Net G (width {config.width}) + PatchGAN D ({config.depth} layers)"
 
     @staticmethod
     def build_source(config, device):

@@ -6,7 +6,7 @@ Rules (window = the most recent WINDOW_FRACTION of the run, at least MIN_ROWS ro
                 vanishing (window median below 5% of its earlier peak) or the loss is the saturating minimax one.
                 Goodfellow et al. 2014, section 3: "Early in learning, when G is poor, D can reject samples with
                 high confidence ... log(1 - D(G(z))) saturates."
-- mode collapse mixtures: fewer modes than the mixture has, or reverse KL > 0.3; digits: fewer than 10 classes
+- mode collapse mixtures: fewer modes than the mixture has, or reverse KL > 0.3; digits: fewer than all classes
                 hold 1% of the samples, or KL to uniform > 0.3; in each of the last two measurements, once the run
                 is past MIN_COLLAPSE_STEPS (early samples are blobs that any classifier sorts unevenly).
 - oscillation   D(G(z)) swings: over the window its smoothed curve crosses its mean at least 6 times with a
@@ -82,7 +82,7 @@ def _collapsed(q: dict) -> bool:
     if q.get("kind") == "mixture":
         return q["modes"] < q["num_modes"] or q["reverse_kl"] > 0.3
     if q.get("kind") == "digits":
-        return q["classes"] < 10 or q["kl_uniform"] > 0.3
+        return q["classes"] < len(q["class_histogram"]) or q["kl_uniform"] > 0.3
     return False
 
 
@@ -102,7 +102,7 @@ def check_mode_collapse(quality: list) -> list:
     top = int(hist.argmax())
     miss = f"; missing: {', '.join(missing)}" if missing else ""
     return [Diagnosis("mode_collapse", "Mode collapse",
-                      f"{q['classes']} of 10 digit classes appear{miss}; digit {top} takes {100 * hist[top]:.0f}% of "
+                      f"{q['classes']} of {len(hist)} classes appear{miss}; digit {top} takes {100 * hist[top]:.0f}% of "
                       f"the samples (KL to uniform {q['kl_uniform']:.2f}).",
                       "use the non-saturating loss, a larger batch, or a DCGAN instead of the MLP; "
                       "lower G's learning rate")]

@@ -78,12 +78,16 @@ def centre_crop(images: torch.Tensor, size: int = 28) -> torch.Tensor:
 @torch.no_grad()
 def translation_metrics(output: torch.Tensor, target: torch.Tensor, label: torch.Tensor | None = None) -> dict:
     """Means over N pairs: L1 = mean |output - target| (in [-1, 1] units, the pix2pix L1 term), PSNR (dB), SSIM,
-    and with labels the classifier's accuracy on the outputs (1-channel digits, 28 or 32 px)."""
+    and with labels the classifier's accuracy on the outputs (1-channel digits, 28 or 32 px), overall and per class
+    ("class_accuracy": a list over the label values 0..max; None for a class with no pair)."""
     output, target = output.detach().float().cpu(), target.detach().float().cpu()
     out = {"l1": float((output - target).abs().mean()), "psnr": float(psnr(output, target).mean()),
            "ssim": float(ssim(output, target).mean()), "n": len(output)}
     if label is not None:
         from ganengine.metrics.classifier import classify
         probs, _ = classify(centre_crop(output.mean(1, keepdim=True)))
-        out["accuracy"] = float((probs.argmax(1) == label.cpu()).float().mean())
+        right, label = (probs.argmax(1) == label.cpu()).float(), label.cpu()
+        out["accuracy"] = float(right.mean())
+        out["class_accuracy"] = [float(right[label == c].mean()) if (label == c).any() else None
+                                 for c in range(int(label.max()) + 1)]
     return out

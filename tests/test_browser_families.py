@@ -1,0 +1,93 @@
+"""A family other than gan in the Train tab of a real browser (Debian's Chromium driven by playwright): pick the
+pix2pix preset, see its own knob (lambda_L1) appear and the latent size disappear, train, see the input | output |
+target strips with their caption and the translation quality; then continue a saved checkpoint in a fresh page.
+Screenshots go to test-artifacts/."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from apphelpers import running_app
+from waiting import wait_for
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def step_number(page) -> int:
+    text = page.locator("#gp-counter").inner_text()
+    return int(text.split("Step")[1].split("·")[0].strip().replace(",", ""))
+
+
+def pick_preset(page, title: str) -> None:
+    page.locator("#gp-preset input[role=combobox]").click()
+    page.locator("#gp-preset li[role=option]", has_text=title).click()
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A pix2pix checkpoint at step 3, written by the engine as the CLI writes it."""
+    from ganengine.checkpoint import save_checkpoint
+    from ganengine.presets import get_preset
+    from ganengine.run import GANRun
+    config, knobs = get_preset("edges2digits").build(width=8, batch_size=4, device="cpu")
+    run = GANRun(config=config, knobs=knobs.with_changes(lambda_l1=42.0))
+    for _ in range(3):
+        run.train_iteration("both")
+    return save_checkpoint(run, tmp_path_factory.mktemp("ckpt") / "p2p.pt")
+
+
+def test_pix2pix_trains_in_the_train_tab(checkpoint):
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="load")
+        page.locator("#gp-start").wait_for(timeout=30_000)
+        assert not page.locator("#gp-family-knob-0").is_visible()
+
+        pick_preset(page, "pix2pix: edges -> digits")
+        knob = page.locator("#gp-family-knob-0")
+        assert wait_for(knob.is_visible, 20), "lambda_L1's slider never appeared"
+        assert "lambda_L1" in knob.inner_text()
+        assert knob.locator("input[type=number]").input_value() == "100"
+
+        page.locator("#gp-start").click()
+        page.wait_for_selector("#gp-grid img[alt=strips]", timeout=90_000)
+        assert "held-out pairs" in page.locator("#gp-grid").inner_text()
+        assert wait_for(lambda: step_number(page) >= 150, 120), "training stalled"
+
+        number = knob.locator("input[type=number]")   # type a new weight into the slider's box
+        number.fill("30")
+        number.press("Enter")
+        number.blur()
+        assert wait_for(lambda: "lambda_L1 = 30" in page.locator("#gp-knob-msg").inner_text(), 20)
+        sid = [s for s in playground.registry.sessions() if s.live_trainer is not None][0]
+        assert wait_for(lambda: sid.live_trainer.snapshot().knobs.get("lambda_l1") == 30, 10)
+        assert wait_for(lambda: page.locator("#gp-plot-quality .scatterlayer .trace").count() >= 3, 60), \
+            "no translation quality curves"
+        page.screenshot(path=str(ARTIFACTS / "10-pix2pix-train.png"), full_page=True)
+        page.locator("#gp-pause").click()
+
+        fresh = browser.new_page(viewport={"width": 1440, "height": 1000})
+        fresh.on("pageerror", lambda e: errors.append(str(e)))
+        fresh.goto(url, wait_until="load")
+        fresh.locator("#gp-start").wait_for(timeout=30_000)
+        fresh.get_by_text("Setup: changing these rebuilds the run").click()
+        fresh.locator("#gp-resume input[type=file]").set_input_files(str(checkpoint))
+        assert wait_for(lambda: "step 3, paused" in fresh.locator("#gp-status").inner_text(), 60), \
+            fresh.locator("#gp-status").inner_text()
+        assert wait_for(lambda: fresh.locator("#gp-family-knob-0 input[type=number]").input_value() == "42", 20)
+        assert wait_for(lambda: step_number(fresh) == 3, 20)
+        fresh.locator("#gp-step").click()
+        assert wait_for(lambda: step_number(fresh) == 4, 60), "the loaded run did not continue"
+        fresh.screenshot(path=str(ARTIFACTS / "11-checkpoint-continued.png"), full_page=True)
+        browser.close()
+    assert not errors, errors
