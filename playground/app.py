@@ -7,6 +7,7 @@ Named API (for gradio_client; each Client is one visitor with its own trainer):
   set_knobs(changes)      -> JSON              changes: a JSON object, e.g. {"lr_g": 0.001, "loss": "hinge"}
   step(kind="both", n=1)  -> status JSON       kind: both, d or g
   generate(seed, source, offsets, label) -> image   (defined in explore_tab)
+  translate(image, source="live") -> image         (defined in translate_tab) G's output for an image file, 8x
   server_stats()          -> JSON              counts only: sessions, trainers, running, the cap, threads
 """
 from __future__ import annotations
@@ -23,6 +24,8 @@ from playground.sessions import SessionRegistry
 from playground.settings import Settings, load_settings
 from playground.train_service import TrainService
 from playground.train_tab import build_train_tab
+from playground.translate_service import TranslateService
+from playground.translate_tab import build_translate_tab
 from playground.ui_common import session_id
 
 CSS = """
@@ -33,6 +36,7 @@ CSS = """
 #gp-counter p { font-size: 1.15em; margin: 0.2em 0; }
 .gp-live-plot { width: 100%; }
 #gp-explore-image img, #gp-class-strip img { image-rendering: pixelated; }
+#gp-tx-seen img, #gp-tx-output img, #gp-tx-target img { image-rendering: pixelated; }
 """
 
 
@@ -51,6 +55,7 @@ class Playground:
             from ganengine.cost import warm_up
             threading.Thread(target=warm_up, name="cost-warm-up", daemon=True).start()
         self.explore = ExploreService(registry=self.registry, settings=self.settings)
+        self.translate = TranslateService(registry=self.registry, settings=self.settings)
 
 
 def build_demo(playground: Playground) -> gr.Blocks:
@@ -60,6 +65,7 @@ def build_demo(playground: Playground) -> gr.Blocks:
         with gr.Tabs():
             build_train_tab(service)
             explore = build_explore_tab(playground.explore)
+            build_translate_tab(playground.translate)
             with gr.Tab("About", id="about"):
                 gr.Markdown(texts.ABOUT)
                 limits = playground.settings
@@ -78,10 +84,10 @@ def build_demo(playground: Playground) -> gr.Blocks:
                 except Exception as err:
                     return json.dumps({"ok": False, "error": str(err)})
                 message = service.apply_setup(sid, setup)
-                if message.startswith("⚠"):
+                if not message.ok:
                     return json.dumps({"ok": False, "error": message})
             message = service.start(sid)
-            return json.dumps({**service.status(sid), "ok": not message.startswith(("⚠", "⏳")), "message": message})
+            return json.dumps({**service.status(sid), "ok": message.ok, "message": message})
 
         def api_pause(request: gr.Request = None) -> str:
             """Pause this client's training. Returns the status JSON."""
@@ -106,9 +112,9 @@ def build_demo(playground: Playground) -> gr.Blocks:
             a few seconds for long requests)."""
             sid = session_id(request)
             message = service.step(sid, kind, n)
-            if not message.startswith(("⚠", "⏳")):
+            if message.ok:
                 service.wait_idle(sid, 5.0)
-            return json.dumps({**service.status(sid), "ok": not message.startswith(("⚠", "⏳")), "message": message})
+            return json.dumps({**service.status(sid), "ok": message.ok, "message": message})
 
         def api_leave(request: gr.Request = None) -> str:
             """End this client's visit now: its trainer is stopped and freed, its files deleted (otherwise that
@@ -155,7 +161,7 @@ def parse_json_object(text) -> dict | str:
     return parsed
 
 
-PUBLIC_API = {"start", "pause", "status", "set_knobs", "step", "leave", "generate", "server_stats"}
+PUBLIC_API = {"start", "pause", "status", "set_knobs", "step", "leave", "generate", "translate", "server_stats"}
 
 
 def hide_ui_events(demo: gr.Blocks) -> None:

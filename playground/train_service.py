@@ -25,6 +25,7 @@ from ganengine.presets import PRESETS, get_preset, preset_for_data
 from ganengine.render import gif_bytes
 from playground import figures
 from playground.live_plot import figure_json
+from playground.replies import Reply, done, refused
 from playground.sessions import NoSlot, SessionGone, SessionRegistry, remaining_budget, spend
 from playground.settings import Settings
 from playground.visitor_files import (SaveFolder, drop_other_extractions, extracted_bytes, replace_export,
@@ -175,7 +176,7 @@ class TrainService:
             return {}
         return {**config.to_dict(), **knobs.to_dict()}
 
-    def apply_setup(self, sid: str, setup: dict, points_path: str = "", *, base: Optional[dict] = None) -> str:
+    def apply_setup(self, sid: str, setup: dict, points_path: str = "", *, base: Optional[dict] = None) -> Reply:
         """Remember the setup (the form's fields over ``base``, by default base_setup); if the visitor has a
         trainer, rebuild it now (paused at step 0).
         points_path: an uploaded file: a CSV/npy of points (data "points") or a zip of images (data "folder")."""
@@ -184,23 +185,23 @@ class TrainService:
             base = self.base_setup(sid, setup.get("data", "")) if base is None else base
             config, knobs = self._build({**base, **setup}, data_path)
         except ConfigError as err:
-            return f"⚠ {public_text(err)}"
+            return refused(f"⚠ {public_text(err)}")
         except OSError as err:
-            return f"⚠ the upload could not be read ({os_reason(err)})"
+            return refused(f"⚠ the upload could not be read ({os_reason(err)})")
         s = self.registry.session(sid)
         with s.lock:
             s.explore.pop("live_source", None)
             s.setup = (config, knobs)
             trainer = s.live_trainer
             if trainer is None:
-                return "Setup ready: press **Start** (or Step) to train."
+                return done("Setup ready: press **Start** (or Step) to train.")
             try:
                 self._reset(s, trainer, config=config, knobs=knobs)
             except (ConfigError, DataUnavailable) as err:
-                return f"⚠ {public_text(err)}"
+                return refused(f"⚠ {public_text(err)}")
             except OSError as err:
-                return f"⚠ could not read the data ({os_reason(err)})"
-        return "Rebuilt with the new setup: step 0, paused. Press **Start**."
+                return refused(f"⚠ could not read the data ({os_reason(err)})")
+        return done("Rebuilt with the new setup: step 0, paused. Press **Start**.")
 
     def load_checkpoint(self, sid: str, upload_path: str) -> tuple[Optional[dict], str]:
         """Continue a saved run (a .pt this app or the CLI wrote) in the visitor's trainer, paused at its step, with
@@ -209,13 +210,13 @@ class TrainService:
         server (the file's paths are not used), so a run on data uploaded elsewhere is refused."""
         from ganengine.checkpoint import CheckpointError, read_checkpoint
         if not upload_path:
-            return None, "Choose a .pt checkpoint first."
+            return None, refused("Choose a .pt checkpoint first.")
         try:
             ckpt = read_checkpoint(upload_path, max_bytes=self.settings.max_upload_bytes)
         except CheckpointError as err:
-            return None, f"⚠ {public_text(err)}"
+            return None, refused(f"⚠ {public_text(err)}")
         except OSError as err:
-            return None, f"⚠ the upload could not be read ({os_reason(err)})"
+            return None, refused(f"⚠ the upload could not be read ({os_reason(err)})")
         config, knobs = ckpt["_config"], ckpt["_knobs"]
         if config.points_path or config.folder_path:
             return None, ("⚠ this checkpoint trained on data uploaded to another page, and a checkpoint holds no "
@@ -235,15 +236,15 @@ class TrainService:
             try:
                 trainer.load_checkpoint(ckpt)
             except (ConfigError, DataUnavailable) as err:
-                return None, f"⚠ {public_text(err)}"
+                return None, refused(f"⚠ {public_text(err)}")
             except OSError as err:
-                return None, f"⚠ could not read the data ({os_reason(err)})"
+                return None, refused(f"⚠ could not read the data ({os_reason(err)})")
             spend(s, before)
             self._apply_budget(s, trainer)
             s.sent.clear()
         snap = trainer.snapshot()
         return {**snap.config.to_dict(), **snap.knobs.to_dict()}, \
-            f"Loaded: {snap.spec.title}, step {snap.step:,}, paused. Press **Start** to continue training it."
+            done(f"Loaded: {snap.spec.title}, step {snap.step:,}, paused. Press **Start** to continue training it.")
 
     def _reset(self, s, trainer, **rebuild) -> None:
         """Rebuild the visitor's run; the training its old run did stays spent (the budget spans resets)."""
@@ -264,15 +265,16 @@ class TrainService:
         trainer.set_limits(max_steps=snap.step + left[0] if left[0] else 0,
                            max_seconds=snap.train_seconds + left[1] if left[1] else 0.0)
 
-    def _budget_message(self, s) -> Optional[str]:
+    def _budget_message(self, s) -> Optional[Reply]:
         """A sentence when the page has used its whole training budget, else None."""
         if remaining_budget(s, self.settings.run_steps, self.settings.run_seconds) is not None:
             return None
         limits = [f"{self.settings.run_seconds:g} s" if self.settings.run_seconds else "",
                   f"{self.settings.run_steps:,} steps" if self.settings.run_steps else ""]
-        return (f"⚠ This page has used its training budget on this server ({' / '.join(x for x in limits if x)} of "
-                f"training, counted across resets and rewinds). Explore what it learned, save a checkpoint, or run "
-                f"the app on your own machine for longer runs.")
+        spent = " / ".join(x for x in limits if x)
+        return refused(f"⚠ This page has used its training budget on this server ({spent} of training, counted "
+                       f"across resets and rewinds). Explore what it learned, save a checkpoint, or run the app on "
+                       f"your own machine for longer runs.")
 
     def _trainer(self, sid: str):
         """The visitor's trainer, built from their setup on first use. Returns (trainer, None) or (None, message)."""
@@ -290,13 +292,13 @@ class TrainService:
                     sid, config=config, knobs=knobs, max_steps=steps, max_seconds=seconds,
                     quality_every=QUALITY_EVERY, **self._trainer_limits())
             except NoSlot as err:
-                return None, f"⏳ {err}"
+                return None, refused(f"⏳ {err}")
             except SessionGone:
-                return None, GONE
+                return None, refused(GONE)
             except (ConfigError, DataUnavailable) as err:
-                return None, f"⚠ {public_text(err)}"
+                return None, refused(f"⚠ {public_text(err)}")
             except OSError as err:
-                return None, f"⚠ could not read the data ({os_reason(err)})"
+                return None, refused(f"⚠ could not read the data ({os_reason(err)})")
             s.sent.clear()
             return trainer, None
 
@@ -313,13 +315,13 @@ class TrainService:
         try:
             self.registry.claim(sid, work)
         except NoSlot as err:
-            return f"⏳ {err}"
+            return refused(f"⏳ {err}")
         except SessionGone:
-            return GONE
+            return refused(GONE)
         return None
 
     # ---- commands --------------------------------------------------------------------------------------------
-    def start(self, sid: str) -> str:
+    def start(self, sid: str) -> Reply:
         self.registry.session(sid).notice = ""
         trainer, problem = self._trainer(sid)
         if problem:
@@ -327,20 +329,20 @@ class TrainService:
         problem = self._claim(sid, lambda t: t.start())
         if problem:
             return problem
-        return trainer.snapshot().message or "Training…"
+        return done(trainer.snapshot().message or "Training…")
 
-    def pause(self, sid: str) -> str:
+    def pause(self, sid: str) -> Reply:
         s = self.registry.session(sid)
         if s.live_trainer is not None:
             s.live_trainer.pause()
-        return "Paused."
+        return done("Paused.")
 
-    def step(self, sid: str, kind: str = "both", n=1) -> str:
+    def step(self, sid: str, kind: str = "both", n=1) -> Reply:
         if kind not in ("both", "d", "g"):
-            return f"⚠ the step kind must be both, d or g; got {str(kind)[:40]!r}"
+            return refused(f"⚠ the step kind must be both, d or g; got {str(kind)[:40]!r}")
         count = whole_number(n, 1, MAX_STEPS_PER_CALL)
         if count is None:
-            return f"⚠ the number of steps must be a whole number from 1 to {MAX_STEPS_PER_CALL:,}"
+            return refused(f"⚠ the number of steps must be a whole number from 1 to {MAX_STEPS_PER_CALL:,}")
         trainer, problem = self._trainer(sid)
         if problem:
             return problem
@@ -350,11 +352,11 @@ class TrainService:
         try:
             problem = self._claim(sid, work)
         except (ConfigError, TypeError, ValueError) as err:
-            return f"⚠ {public_text(err)}"
+            return refused(f"⚠ {public_text(err)}")
         if problem:
             return problem
-        return {"both": "One step: D update(s), then a G update.", "d": "One D update (G unchanged).",
-                "g": "One G update (D unchanged)."}[kind]
+        return done({"both": "One step: D update(s), then a G update.", "d": "One D update (G unchanged).",
+                     "g": "One G update (D unchanged)."}[kind])
 
     def wait_idle(self, sid: str, timeout: float) -> None:
         """Wait (at most timeout seconds) until the visitor's queued steps are done and a pause has taken effect."""
@@ -366,14 +368,14 @@ class TrainService:
             while trainer.snapshot().status == "running" and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-    def reset(self, sid: str) -> str:
+    def reset(self, sid: str) -> Reply:
         s = self.registry.session(sid)
         with s.lock:
             trainer = s.live_trainer
             if trainer is None:
-                return "Nothing to reset yet."
+                return refused("Nothing to reset yet.")
             self._reset(s, trainer)
-        return "Reset: new weights, step 0, paused."
+        return done("Reset: new weights, step 0, paused.")
 
     def _current(self, sid: str) -> tuple[RunConfig, Knobs]:
         """The visitor's settings now: their trainer's, else their setup, else the default preset's."""
@@ -392,21 +394,21 @@ class TrainService:
                  "step": 10.0 ** math.floor(math.log10((high - low) / 200))}
                 for name, (label, low, high, _) in family_class(config.family).KNOBS.items()]
 
-    def set_family_knob(self, sid: str, index, value) -> str:
+    def set_family_knob(self, sid: str, index, value) -> Reply:
         """Change the visitor's family's index-th own knob (the form's family-knob slider ``index``)."""
         names = [k["name"] for k in self.family_knobs(sid)]
         i = whole_number(index, 0, len(names) - 1)
         if i is None:
-            return "⚠ this run has no such setting"
+            return refused("⚠ this run has no such setting")
         return self.set_knob(sid, names[i], value)
 
-    def set_knob(self, sid: str, name: str, value) -> str:
+    def set_knob(self, sid: str, name: str, value) -> Reply:
         """Change one live setting (shared, or the visitor's family's own); with no trainer yet it goes into the
         setup. Bad values change nothing."""
         config, _ = self._current(sid)
         family_knobs = family_class(config.family).KNOBS
         if name not in LIVE_KNOBS and name not in family_knobs:
-            return f"⚠ {str(name)[:40]} is not a live setting of this run"
+            return refused(f"⚠ {str(name)[:40]} is not a live setting of this run")
         if name in ("lr_g", "lr_d"):
             value = lr_from_log(value)
         s = self.registry.session(sid)
@@ -419,10 +421,10 @@ class TrainService:
                 knobs = knobs.with_changes(**{name: value})
                 s.setup = (config, knobs)
         except (ConfigError, TypeError) as err:
-            return f"⚠ {public_text(err)}"
+            return refused(f"⚠ {public_text(err)}")
         shown = knobs.get(name)
         label = KNOB_LABELS.get(name) or family_knobs[name][0]
-        return f"{label} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{label} = {shown}"
+        return done(f"{label} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{label} = {shown}")
 
     def set_knobs(self, sid: str, changes: dict) -> dict:
         """API form: several knobs at once, lrs given directly (not log10). Returns the knobs or an error."""
@@ -513,27 +515,27 @@ class TrainService:
         return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: "
                                                    f"step {snap.timeline_steps[i]}", alt="past samples")
 
-    def rewind(self, sid: str, index) -> str:
+    def rewind(self, sid: str, index) -> Reply:
         """Rewind the visitor's run to the timeline frame ``index`` (the nearest restore point at or before it)."""
         trainer = self.registry.session(sid).live_trainer
         if trainer is None or not trainer.snapshot().timeline_steps:
-            return "Nothing to rewind yet."
+            return refused("Nothing to rewind yet.")
         steps = trainer.snapshot().timeline_steps
         i = whole_number(index, -2**62, 2**62)
         if i is None:
-            return "⚠ pick a frame on the timeline first"
+            return refused("⚠ pick a frame on the timeline first")
         i = int(np.clip(i, 0, len(steps) - 1))
         s = self.registry.session(sid)
         before = trainer.snapshot()
         try:
             back = trainer.rewind(steps[i])
         except ValueError:
-            return "⚠ that frame is older than the oldest restore point kept for this run"
+            return refused("⚠ that frame is older than the oldest restore point kept for this run")
         spend(s, before, trainer.snapshot())
         self._apply_budget(s, trainer)
         s.sent.clear()
-        return (f"Rewound to step {back:,}: weights, optimisers and random state as they were. Change a knob, then "
-                f"press Start to take a different path.")
+        return done(f"Rewound to step {back:,}: weights, optimisers and random state as they were. Change a knob, "
+                    f"then press Start to take a different path.")
 
     def export_gif(self, sid: str) -> tuple[Optional[str], str]:
         s = self.registry.session(sid)

@@ -170,3 +170,15 @@ def test_a_checkpoint_over_the_step_cost_cap_is_refused(tmp_path):
         assert setup is None and "GFLOP" in msg
     finally:
         reg.shutdown()
+
+
+def test_replies_say_whether_the_action_happened(service):
+    """Success is a flag on the reply (the API's ok), not read from the sentence."""
+    setup = pix2pix_setup(service)
+    assert service.apply_setup("v1", setup).ok
+    assert not service.apply_setup("v1", dict(setup, width=-3)).ok
+    assert not service.step("v1", "sideways").ok and not service.step("v1", "both", 0).ok
+    assert service.step("v1", "d").ok
+    assert not service.set_knob("v1", "lambda_l1", "lots").ok and service.set_knob("v1", "lambda_l1", 7).ok
+    assert not service.rewind("v1", "x").ok
+    assert service.pause("v1").ok and service.reset("v1").ok
