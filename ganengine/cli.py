@@ -255,6 +255,7 @@ def cmd_sample(args) -> int:
 
     from ganengine.checkpoint import generator_from_checkpoint, read_checkpoint, write_atomic
     from ganengine.latents import sample_latents
+    from ganengine.models import is_conditional
     from ganengine.render import image_grid, png_bytes, scatter_image
 
     if not 1 <= args.n <= 1_000_000:
@@ -265,7 +266,7 @@ def cmd_sample(args) -> int:
     ckpt = read_checkpoint(args.checkpoint)
     _needs_verb(ckpt, "sample")
     G, config, spec = generator_from_checkpoint(ckpt, ema=not args.no_ema)
-    conditional = spec.num_classes > 0 and config.model == "cgan"
+    conditional = is_conditional(G)   # the network says whether it takes a class, not the model's name
     if args.label is not None:
         if not conditional:
             raise ConfigError("--label needs a conditional (cgan) checkpoint")

@@ -67,3 +67,15 @@ projection discriminator (Miyato & Koyama 2018). MNIST: Yann LeCun, Corinna Cort
 
 CONTINUED = ("**Your checkpoint:** the run goes on exactly where it was saved (weights, optimisers, EMA and random "
              "state). Its curves start at the saved step: a checkpoint keeps the state, not the history.")
+
+TRANSLATE_HELP = """
+### Draw, and let pix2pix translate it
+**pix2pix** (Isola et al. 2017) learns to turn one kind of image into another from pairs: here a digit's **edges**
+(a thin outline) into the **digit**. Its generator **G** sees only the edges and paints the digit; its discriminator
+**D** sees (edges, image) pairs and judges them **patch by patch** (a PatchGAN: is each small patch of this image a
+real digit's, for these edges?); an **L1** term (weight λ = 100) keeps G's output near the real digit, so D only has
+to fix what L1 blurs. Draw a digit on the canvas (its outline, or just its strokes): after each stroke, your
+**live** G translates it, and while your run trains the output keeps changing as G learns (the edges2cats demo
+only ever ran a frozen model). Train one with the preset **pix2pix: edges -> digits** in the Train tab, or upload a
+pix2pix checkpoint. *Random held-out example* shows an edge map G never trained on, its output and the real digit.
+"""
