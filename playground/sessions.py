@@ -185,18 +185,6 @@ class SessionRegistry:
     def active_trainers_locked(self) -> int:
         return sum(1 for s in self._sessions.values() if s.trainer is not None)
 
-    def release_trainer(self, sid: str) -> None:
-        """Close and forget the visitor's trainer (they keep their session and what it spent)."""
-        with self._lock:
-            s = self._sessions.get(sid)
-            trainer = s.trainer if s else None
-            if s:
-                s.trainer, s.paused_by_lease = None, False
-        if isinstance(trainer, Trainer):
-            spend(s, trainer.snapshot())
-            trainer.close()
-            return_memory()
-
     def drop(self, sid: str) -> bool:
         """The visitor left: close their trainer, delete their files, forget them. Returns whether they existed."""
         with self._lock:

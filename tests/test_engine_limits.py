@@ -59,7 +59,6 @@ def test_step_cost_is_close_to_torchs_own_count_and_cheap():
     """The meta-device estimate against FlopCounterMode around a real iteration (forward and backward)."""
     import time
 
-    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     from ganengine.cost import step_cost, warm_up

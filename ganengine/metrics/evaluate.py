@@ -54,11 +54,6 @@ def evaluate_generator(G, config, spec, *, n: int = 2500, seed: int = EVAL_SEED,
             "note": "no quality metric for this dataset yet (the digit classifier is for MNIST digits)"}
 
 
-def evaluate_checkpoint(path: str, *, n: int = 2500, seed: int = EVAL_SEED) -> dict:
-    from ganengine.checkpoint import read_checkpoint
-    return {"checkpoint": str(path), **evaluate_loaded(read_checkpoint(path), n=n, seed=seed)}
-
-
 def evaluate_loaded(ckpt: dict, *, n: int = 2500, seed: int = EVAL_SEED) -> dict:
     """The gan family's `eval` of a validated checkpoint."""
     from ganengine.checkpoint import generator_from_checkpoint
