@@ -84,6 +84,7 @@ class GANRun:
         self._names = family_cls.scalars
         self.history = MetricHistory(columns=metric_columns(self._names))
         self.frames = FrameHistory()
+        self.timeline_epoch = 0
         self.restore_points = RestorePoints()
         self.events: deque = deque(maxlen=500)
         self._pending: list = []
@@ -223,18 +224,42 @@ class GANRun:
         name = name or self.family.sampling[0]
         return self.ema.get(name, self.nets[name])
 
-    # ---- visuals (called every sample_every steps on the training thread) ----------------------------------------
+    # ---- visuals (taken every sample_every steps on the training thread, drawn there or on another thread) --------
     def render_visuals(self) -> dict:
-        """The family's views at this step (views[0], also under "frame", is the timeline frame), plus D-output
-        histograms ("d_hist"), the names of the views ("views") and their captions ("captions")."""
-        out = {"step": self.step, "d_hist": self.adversarial.histograms()}
-        out.update(self.family.render())
-        out["views"] = self.family.views
-        out["captions"] = {view: self.family.caption(view) for view in self.family.views}
-        out["frame"] = frame = out[self.family.views[0]]
-        self.frames.append(self.step, frame)
+        """The family's views at this step, drawn now, and its frame added to the timeline (see visuals_job)."""
+        visuals = self.visuals_job()()
+        self.add_frame(visuals)
+        return visuals
+
+    def visuals_job(self):
+        """Between two training steps: keep this step's restore point and take what drawing the views needs (the
+        family's render_job: frozen copies of its nets), and return a function that draws them, wherever it runs.
+        It returns the views by name (views[0], also under "frame", is the timeline frame), the D-output
+        histograms ("d_hist"), the names of the views ("views"), their captions ("captions"), "step", and the
+        timeline epoch it belongs to. A family without a render_job draws here, on the calling thread."""
+        step, epoch, views = self.step, self.timeline_epoch, self.family.views
+        head = {"step": step, "d_hist": self.adversarial.histograms(), "views": views, "epoch": epoch,
+                "captions": {view: self.family.caption(view) for view in views}}
         self._keep_restore_point()
-        return out
+        draw = self.family.render_job()
+        if draw is None:
+            drawn = self.family.render()
+            draw = lambda: drawn  # noqa: E731
+
+        def job() -> dict:
+            out = {**head, **draw()}
+            out["frame"] = out[views[0]]
+            return out
+        return job
+
+    def add_frame(self, visuals: dict) -> bool:
+        """Add drawn visuals' frame to the timeline, unless the run went back (rewind, rollback) since they were
+        taken; between two training steps. Returns whether it was added."""
+        newest = self.frames.steps[-1] if self.frames.steps else -1
+        if visuals["epoch"] != self.timeline_epoch or not newest <= visuals["step"] <= self.step:
+            return False
+        self.frames.append(visuals["step"], visuals["frame"])
+        return True
 
     def _keep_restore_point(self) -> None:
         """A CPU copy of the full training state at this frame's step, so the run can rewind to it."""
@@ -285,6 +310,7 @@ class GANRun:
         return self.step
 
     def _restore(self, state: dict, counters: dict) -> None:
+        self.timeline_epoch += 1  # visuals taken before this belong to a timeline that no longer exists
         self.load_training_state(state)
         self.set_counters(counters["step"], counters["updates"], counters["train_seconds"])
         self.history.truncate_after(self.step)

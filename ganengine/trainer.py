@@ -26,6 +26,7 @@ from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.cost import COST_KNOBS, check_step_cost, step_flops
 from ganengine.device import configure_threads
 from ganengine.quality_monitor import QualityMonitor
+from ganengine.render_pool import render_pool
 from ganengine.run import Event, GANRun
 from ganengine.snapshot import Snapshot
 
@@ -62,6 +63,8 @@ class Trainer:
         self.quality = QualityMonitor(take_job=self._quality_job, progress=self._progress,
                                       on_result=self.request_publish, every=quality_every)
         self.run = GANRun(config=config, knobs=knobs)
+        self._render_next = None  # (run number, the latest visuals job waiting to be drawn) or None
+        self._render_busy = False  # a drawing task of this trainer is queued or running (ganengine.render_pool)
         self._reset_control()
         self._thread: Optional[threading.Thread] = None
         self._closed = False
@@ -228,7 +231,9 @@ class Trainer:
         with self._run_lock:
             self.run = new_run
             self.run.remember_good()
-            self._run_number += 1
+            self._run_number += 1  # visuals still being drawn for the old run are dropped
+            with self._cv:
+                self._render_next = None
         with self._cv:
             self._reset_control()
         self.quality.clear()
@@ -310,7 +315,7 @@ class Trainer:
         """Block until no steps are queued and the run is not training (for scripts and tests)."""
         deadline = time.monotonic() + timeout
         with self._cv:
-            while self._commands or self._busy or (self._running and not self._stop_flag):
+            while self._commands or self._busy or self._render_busy or (self._running and not self._stop_flag):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -496,10 +501,47 @@ class Trainer:
         if run.step - run._good_step >= run.config.sample_every:
             run.remember_good()
         if show or run.step % run.config.sample_every == 0:
-            self._visuals = run.render_visuals()
-            self._visuals_fresh = True
+            self._take_visuals(run)
         if self._limit_reached():
             self._finish_at_limit()
+
+    def _take_visuals(self, run) -> None:
+        """On the training thread, holding _run_lock: this step's views. Headless (the CLI), drawn here; behind a
+        page, drawn on the render pool's thread from frozen copies, so training goes on meanwhile. Only the latest
+        waiting job is kept (the timeline then skips a frame rather than falling behind)."""
+        job = run.visuals_job()
+        if self._exit_when_idle:
+            visuals = job()
+            run.add_frame(visuals)
+            with self._cv:
+                self._visuals, self._visuals_fresh = visuals, True
+            return
+        with self._cv:
+            self._render_next = (self._run_number, job)
+            start, self._render_busy = not self._render_busy, True
+        if start:
+            render_pool().submit(self._draw_waiting_visuals)
+
+    def _draw_waiting_visuals(self) -> None:
+        """On the render pool's thread: draw the waiting visuals jobs, newest first, and publish each result."""
+        while True:
+            with self._cv:
+                item, self._render_next = self._render_next, None
+                if item is None:
+                    self._render_busy = False
+                    self._cv.notify_all()
+                    return
+            number, job = item
+            try:
+                visuals = job()                                 # the drawing: off the training thread
+            except Exception:  # a view that fails to draw must not take the trainer down
+                traceback.print_exc(file=sys.stderr)
+                continue
+            with self._run_lock:                                # between two training steps
+                if number == self._run_number and self.run.add_frame(visuals):
+                    with self._cv:
+                        self._visuals, self._visuals_fresh = visuals, True
+                    self._publish()
 
     def _finish_at_limit(self) -> None:
         """On the training thread, holding _run_lock: stop all work (continuous and queued) at the run's limit."""

@@ -107,6 +107,12 @@ class Family:
     def render(self) -> dict:
         raise NotImplementedError
 
+    def render_job(self):
+        """A function of no arguments that draws render()'s views from frozen copies (taken now, between two
+        training steps; the function runs on another thread, so the training thread does not wait for the
+        drawing), or None to have render() called on the training thread."""
+        return None
+
     def caption(self, view: str) -> str:
         """One line under a view on the page: what the panel shows (its rows, its inputs)."""
         return ""

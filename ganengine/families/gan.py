@@ -141,10 +141,12 @@ class GANFamily(Family):
         self._fake_for_g = None
 
     # ---- sampling, views, metrics -----------------------------------------------------------------------------
-    @torch.no_grad()
     def generate(self, z: torch.Tensor, y=None) -> torch.Tensor:
         """Samples in data space for latents z (B, latent) (and labels y for cGAN), in eval mode."""
-        G = self.run.sampler()
+        return self._generate_with(self.run.sampler(), z, y)
+
+    @torch.no_grad()
+    def _generate_with(self, G, z: torch.Tensor, y=None) -> torch.Tensor:
         if self.conditional and y is None:
             y = torch.zeros(len(z), dtype=torch.int64, device=self.run.device)
         with eval_mode(G):
@@ -152,12 +154,21 @@ class GANFamily(Family):
 
     def render(self) -> dict:
         """The fixed-noise view: an image grid, or for 2-D data the scatter (grid) and D's field (field)."""
+        return self._draw(self.run.sampler(), self.run.nets["D"], self.run.knobs.loss)
+
+    def render_job(self):
+        G = frozen_copy(self.run.sampler())
+        D = frozen_copy(self.run.nets["D"]) if self.run.spec.is_points else None   # the field asks D
+        loss = self.run.knobs.loss
+        return lambda: self._draw(G, D, loss)
+
+    def _draw(self, G, D, loss: str) -> dict:
         run, out = self.run, {}
         if run.spec.is_points:
-            out["field"] = self._field()
+            out["field"] = self._field(G, D, loss)
             out["grid"] = scatter_image(self.real_view, out["field"]["fake"], run.spec.bounds)
         else:
-            fake = self.generate(self.fixed_z, self.fixed_y).float().cpu().numpy()  # (n, C, H, W)
+            fake = self._generate_with(G, self.fixed_z, self.fixed_y).float().cpu().numpy()  # (n, C, H, W)
             out["grid"] = image_grid(fake, nrow=run.spec.num_classes if self.conditional else 8)
         return out
 
@@ -168,19 +179,19 @@ class GANFamily(Family):
             return "G's samples from one fixed noise batch: column c asks for class c"
         return "G's samples from one fixed noise batch: the same z all run long"
 
-    def _field(self) -> dict:
+    def _field(self, G, D, loss: str) -> dict:
         """2-D view: fakes from the fixed noise, D(x) on a grid, and the direction G's loss pushes each fake."""
-        run, D = self.run, self.run.nets["D"]
+        run = self.run
         xmin, xmax, ymin, ymax = run.spec.bounds
         r = FIELD_RESOLUTION
         xs, ys = torch.linspace(xmin, xmax, r), torch.linspace(ymin, ymax, r)
         grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2).to(run.device)  # (r*r, 2)
-        fake = self.generate(self.fixed_z)
+        fake = self._generate_with(G, self.fixed_z)
         with eval_mode(D):
             with torch.no_grad():
                 heat = torch.sigmoid(D(grid)).reshape(r, r)  # (rows = y, cols = x)
             x = fake.detach().clone().requires_grad_(True)
-            g_loss = LOSSES[run.knobs.loss].g(D(x)) * len(x)  # per-point loss terms, not their mean
+            g_loss = LOSSES[loss].g(D(x)) * len(x)  # per-point loss terms, not their mean
             (grad,) = torch.autograd.grad(g_loss, x)
         return {"fake": fake.float().cpu().numpy(), "real": self.real_view, "heat": heat.float().cpu().numpy(),
                 "push": (-grad).float().cpu().numpy(), "xs": xs.numpy(), "ys": ys.numpy()}

@@ -135,7 +135,16 @@ class Pix2PixFamily(Family):
 
     def render(self) -> dict:
         """strips: input | output | target rows of 20 fixed held-out pairs (2 per class), one column a pair."""
-        out = self.translate(self.view_a).float().cpu()                             # (20, 1, 32, 32)
+        return self._strips(self.run.sampler())
+
+    def render_job(self):
+        G = frozen_copy(self.run.sampler())
+        return lambda: self._strips(G)
+
+    @torch.no_grad()
+    def _strips(self, G) -> dict:
+        with eval_mode(G):
+            out = G(self.view_a.to(self.run.device)).float().cpu()                  # (20, 1, 32, 32)
         rows = torch.cat([self.view_a.cpu(), out, self.view_b.cpu()]).numpy()       # (60, 1, 32, 32)
         return {"strips": image_grid(rows, nrow=len(out))}
 
