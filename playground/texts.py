@@ -74,8 +74,10 @@ TRANSLATE_HELP = """
 (a thin outline) into the **digit**. Its generator **G** sees only the edges and paints the digit; its discriminator
 **D** sees (edges, image) pairs and judges them **patch by patch** (a PatchGAN: is each small patch of this image a
 real digit's, for these edges?); an **L1** term (weight λ = 100) keeps G's output near the real digit, so D only has
-to fix what L1 blurs. Draw a digit on the canvas (its outline, or just its strokes): after each stroke, your
-**live** G translates it, and while your run trains the output keeps changing as G learns (the edges2cats demo
-only ever ran a frozen model). Train one with the preset **pix2pix: edges -> digits** in the Train tab, or upload a
-pix2pix checkpoint. *Random held-out example* shows an edge map G never trained on, its output and the real digit.
+to fix what L1 blurs. Draw a digit on the canvas: after each stroke, your **live** G translates it, and while your
+run trains the output keeps changing as G learns (the edges2cats demo only ever ran a frozen model). G learned from
+edge maps, where each pen stroke is an *outline*: two thin lines on either side of it. A single line works too, but
+a shape you close (the triangle of a 4) comes out filled in; draw both sides of a stroke for the cleanest digits.
+Train one with the preset **pix2pix: edges -> digits** in the Train tab, or upload a pix2pix checkpoint.
+*Random held-out example* shows an edge map G never trained on, its output and the real digit.
 """

@@ -1,0 +1,154 @@
+"""The Translate tab: draw a digit sketch and watch the live pix2pix G turn it into a digit as the run trains; random
+held-out examples (input | output | target); an uploaded image; a pix2pix checkpoint as the source.
+
+Only wiring lives here: each handler maps components to a TranslateService call (playground/translate_service.py).
+Gradio 6.31's Sketchpad, as measured in Chromium (see the report in the commit of this file):
+- its value arrives as {"background", "layers", "composite"} (numpy here); the canvas sends each as a PNG blob
+  (one POST to /gradio_api/component_server each, so each is under the 1 MiB body cap) before the event;
+- `.change` fires once per stroke, when the pointer is released, after those blobs arrived: it carries the new
+  drawing. `.input` fires at the same moment but before the upload, so it may carry the previous drawing. Clearing
+  fires `.clear`, then `.change` with composite None;
+- no tool is selected when the canvas appears ("select the draw tool to start"): the tab clicks the brush for the
+  visitor when it opens.
+"""
+from __future__ import annotations
+
+import random
+
+import gradio as gr
+
+from playground import texts
+from playground.editor_blobs import bound_blob_storage
+from playground.translate_service import (BRUSH_RADIUS, CANVAS, ERASER_RADIUS, Refusal, TranslateService)
+from playground.ui_common import guarded, session_id, skips
+
+FOLLOW_SECONDS = 2.0      # while the live run trains, the last input is translated again this often
+N_EXAMPLES = 500          # held-out pairs (ganengine/data/paired.py); the service wraps larger indices
+
+# Pick the brush once the canvas is on screen, unless a tool is already active (a click would toggle its menu).
+SELECT_BRUSH_JS = """
+() => {
+  let tries = 0;
+  const pick = () => {
+    const root = document.querySelector('#gp-sketch');
+    const brush = root && root.querySelector('button[aria-label="Brush"]');
+    const waiting = root && root.innerText.includes('select the draw tool');
+    if (brush && waiting) { brush.click(); return; }
+    if (!brush && ++tries < 40) setTimeout(pick, 250);
+  };
+  setTimeout(pick, 100);
+}
+"""
+
+
+def build_translate_tab(service: TranslateService) -> dict:
+    with gr.Tab("Translate", id="translate") as tab:
+        gr.Markdown(texts.TRANSLATE_HELP)
+        with gr.Row(equal_height=False):
+            source = gr.Radio(service.source_choices(), value="live", label="Translator G", elem_id="gp-tx-source")
+            checkpoint = gr.File(label="pix2pix checkpoint (.pt; loaded safely, never unpickled)", file_types=[".pt"],
+                                 elem_id="gp-tx-checkpoint",
+                                 visible=False)
+        source_msg = gr.Markdown("", elem_id="gp-tx-source-msg")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                sketch = gr.Sketchpad(canvas_size=(CANVAS, CANVAS), fixed_canvas=True, type="numpy",
+                                      image_mode="RGBA", format="png", layers=False, transforms=(), buttons=[],
+                                      brush=gr.Brush(colors=["#000000"], color_mode="fixed",
+                                                     default_size=BRUSH_RADIUS),
+                                      eraser=gr.Eraser(default_size=ERASER_RADIUS),
+                                      label="Draw a digit (release the mouse after each stroke)", elem_id="gp-sketch")
+                bound_blob_storage(sketch)    # strokes whose event never runs would stay in memory for good
+                fit = gr.Checkbox(value=True, label="Centre and size my drawing like MNIST (a 20 px box)")
+                with gr.Row():
+                    example = gr.Button("Random held-out example", size="sm", elem_id="gp-tx-example")
+                    upload = gr.UploadButton("Upload an image", file_types=["image"], size="sm")
+            with gr.Column(scale=1, min_width=300):
+                with gr.Row():
+                    seen = gr.Image(label="G's input (32 px)", format="png", type="numpy", interactive=False,
+                                    height=200, buttons=["download"], elem_id="gp-tx-seen")
+                    output = gr.Image(label="G's output", format="png", type="numpy", interactive=False, height=200,
+                                      buttons=["download"], elem_id="gp-tx-output")
+                    target = gr.Image(label="The real digit", format="png", type="numpy", interactive=False,
+                                      height=200, visible=False, buttons=["download"], elem_id="gp-tx-target")
+                caption = gr.Markdown("", elem_id="gp-tx-caption")
+        timer = gr.Timer(FOLLOW_SECONDS, active=False)
+        # API-only: `translate` (see README) runs on these hidden components.
+        with gr.Row(visible=False):
+            api_file = gr.File(type="filepath")       # a file, not gr.Image: a non-image gets our sentence
+            api_source = gr.Textbox(value="live")
+            api_output = gr.Image(type="numpy", format="png")
+            api_button = gr.Button("translate")
+
+    shown = [seen, output, target, caption, timer]
+
+    def show(t):
+        target_update = gr.update(value=t.target, visible=True) if t.target is not None else gr.update(visible=False)
+        return t.seen, t.output, target_update, t.text, gr.Timer(active=t.live)
+
+    def refuse(message: str):
+        return gr.skip(), gr.skip(), gr.skip(), message, gr.skip()
+
+    @guarded(lambda msg: (msg,) + skips(2))
+    def on_source(key, request: gr.Request):
+        message = service.describe(session_id(request), key)
+        return message, gr.update(visible=key == "upload"), gr.Timer(active=False)
+
+    @guarded(lambda msg: msg)
+    def on_checkpoint(path, request: gr.Request):
+        return service.load_checkpoint(session_id(request), path)
+
+    @guarded(refuse)
+    def on_draw(key, value, fit_v, request: gr.Request):
+        try:
+            return show(service.drawing(session_id(request), key, value, fit_v))
+        except Refusal as why:
+            return refuse(f"⚠ {why}")
+
+    @guarded(refuse)
+    def on_example(key, request: gr.Request):
+        try:
+            return show(service.example(session_id(request), key, random.randrange(N_EXAMPLES)))
+        except Refusal as why:
+            return refuse(f"⚠ {why}")
+
+    @guarded(refuse)
+    def on_image(key, path, fit_v, request: gr.Request):
+        try:
+            return show(service.image_file(session_id(request), key, path, fit_v))
+        except Refusal as why:
+            return refuse(f"⚠ {why}")
+
+    @guarded(lambda msg: skips(2))
+    def on_follow(key, request: gr.Request):
+        t = service.follow(session_id(request), key)
+        return (t.output, t.text) if t is not None else skips(2)
+
+    @guarded(refuse)
+    def on_clear(request: gr.Request):
+        service.forget(session_id(request))
+        return None, None, gr.update(visible=False), "Draw a digit on the canvas.", gr.Timer(active=False)
+
+    render = dict(show_progress="hidden", concurrency_limit=4, concurrency_id="translate")
+    source.input(on_source, source, [source_msg, checkpoint, timer], **render)
+    tab.select(on_source, source, [source_msg, checkpoint, timer], **render)
+    tab.select(None, None, None, js=SELECT_BRUSH_JS)
+    checkpoint.upload(on_checkpoint, checkpoint, source_msg, show_progress="minimal")
+    sketch.change(on_draw, [source, sketch, fit], shown, trigger_mode="always_last", **render)
+    sketch.clear(on_clear, None, shown, queue=False, show_progress="hidden")
+    fit.change(on_draw, [source, sketch, fit], shown, trigger_mode="always_last", **render)
+    example.click(on_example, source, shown, **render)
+    upload.upload(on_image, [source, upload, fit], shown, **render)
+    timer.tick(on_follow, source, [output, caption], trigger_mode="always_last", **render)
+
+    def api_translate(image, source_v, request: gr.Request):
+        """translate(image, source="live") -> image: G's output for an image file (a sketch: white strokes on black,
+        or dark strokes on light paper), 8x nearest-neighbour. source: "live" (this client's run) or "upload"."""
+        key = source_v or "live"
+        try:
+            return service.image_file(session_id(request), key, image).output
+        except Refusal as why:
+            raise gr.Error(str(why).replace("**", "")[:300]) from None
+
+    api_button.click(api_translate, [api_file, api_source], api_output, api_name="translate", **render)
+    return {"sketch": sketch}
