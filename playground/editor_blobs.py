@@ -57,7 +57,8 @@ def drop_oversized(entry, max_pixels: int) -> None:
 
 def entry_bytes(entry) -> int:
     """Bytes of one EditorDataBlobs (background, layers, composite)."""
-    parts = [getattr(entry, "background", None), getattr(entry, "composite", None), *(getattr(entry, "layers", None) or [])]
+    layers = getattr(entry, "layers", None) or []
+    parts = [getattr(entry, "background", None), getattr(entry, "composite", None), *layers]
     return sum(len(p) for p in parts if isinstance(p, (bytes, bytearray)))
 
 

@@ -49,7 +49,7 @@ FIT_BOX = 20 / 32         # MNIST's 20 px box, in the 32 px frame (28 px + 2 px 
 INK = 0.25                # a pixel with at least this much ink belongs to the drawing's bounding box
 MAX_SKETCH_SIDE = 2048    # a canvas value or API image larger than this is refused (the canvas is 256)
 MAX_IMAGE_BYTES = 20 * 2**20   # an uploaded image file (as one image of a zip: ganengine/data/archive.py)
-PREVIEW_SIDE = 512        # an uploaded image is shrunk to this before it is converted (a 4096 px photo: 16 MB)
+PREVIEW_SIDE = 512        # an uploaded image is shrunk to this once decoded (JPEGs decode at a reduced scale)
 HELD_OUT = "held-out"
 PRESET = "edges2digits"   # the preset a visitor is pointed to
 
@@ -164,8 +164,9 @@ def editor_image(value):
 
 
 def read_image_file(path) -> np.ndarray:
-    """An image file -> uint8 (H, W) grey, shrunk to at most PREVIEW_SIDE px. ValueError with one sentence if it is
-    missing, over MAX_IMAGE_BYTES, not an image, or over ganengine's pixel limit (read from its header first)."""
+    """An image file -> uint8 (H, W) grey, or (H, W, 4) when it has transparency (paper), shrunk to at most
+    PREVIEW_SIDE px. ValueError with one sentence if it is missing, over MAX_IMAGE_BYTES, not an image, or over
+    ganengine's pixel limit (read from its header first)."""
     from PIL import Image
 
     from ganengine.data.images import open_image

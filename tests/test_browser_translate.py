@@ -36,7 +36,8 @@ def src(page, elem_id):
 
 def stroke(page, points, origin, scale):
     """Drag the mouse through canvas points (in canvas pixels, 0-255) with the button held."""
-    (x0, y0), to_screen = origin, (lambda p: (origin[0] + p[0] * scale, origin[1] + p[1] * scale))
+    def to_screen(p):
+        return origin[0] + p[0] * scale, origin[1] + p[1] * scale
     page.mouse.move(*to_screen(points[0]))
     page.mouse.down()
     for a, b in zip(points, points[1:]):

@@ -57,6 +57,11 @@ def canvas_with(lines, *, dark_on_light=True, side=CANVAS, width=2 * BRUSH_RADIU
 SEVEN = [[(80, 50), (180, 50), (110, 216)]]
 
 
+def as_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] -> uint8, as ganengine.render.image_grid."""
+    return np.clip((x.numpy() + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
 # ---- a drawing -> G's input -------------------------------------------------------------------------------------
 def test_a_drawing_becomes_an_edge_map_like_the_training_inputs():
     a = sketch_to_input(canvas_with(SEVEN))
@@ -124,7 +129,8 @@ def test_a_gan_run_is_refused_with_the_preset_to_pick(services):
     step = trainer.snapshot().step
     message = tx.describe("gan", "live")
     assert message.startswith("⚠") and "gan run" in message and preset_title() in message
-    for call in (lambda: tx.drawing("gan", "live", {"composite": canvas_with(SEVEN)}), lambda: tx.example("gan", "live", 0)):
+    for call in (lambda: tx.drawing("gan", "live", {"composite": canvas_with(SEVEN)}),
+                 lambda: tx.example("gan", "live", 0)):
         with pytest.raises(Refusal, match="does not translate"):
             call()
     assert trainer.snapshot().step == step
@@ -139,7 +145,7 @@ def test_the_live_pix2pix_run_translates_a_drawing_and_the_output_follows_traini
     assert p2p.snapshot().step == 3                                        # translating trains nothing
     with p2p.with_run() as run:                                            # the live G, the same as the family's
         expected = run.family.translate(sketch_to_input(canvas_with(SEVEN))).cpu()
-    assert np.array_equal(t.output[::8, ::8, 0], np.clip((expected[0, 0].numpy() + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8))
+    assert np.array_equal(t.output[::8, ::8, 0], as_uint8(expected[0, 0]))
     assert tx.follow("p2p", "live") is None                                # nothing new: no work
     train.step("p2p", "both", 1)
     assert p2p.wait_idle(30)
@@ -157,7 +163,7 @@ def test_a_random_example_returns_input_output_and_target(services, p2p):
     assert np.array_equal(tx.example("p2p", "live", 507).target, t.target)   # wrapped around
     with p2p.with_run() as run:
         a, b, label = run.source.held_out()
-    assert np.array_equal(t.target[::8, ::8, 0], np.clip((b[7, 0].numpy() + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8))
+    assert np.array_equal(t.target[::8, ::8, 0], as_uint8(b[7, 0]))
     assert f"a {int(label[7])}" in t.text
     for bad in ("3", 2.5, None, True):
         with pytest.raises(Refusal):
@@ -237,7 +243,7 @@ def test_a_checkpoint_source_translates_and_a_gan_checkpoint_is_refused(services
     assert "checkpoint" in tx.describe("ckpt", "upload")
     t = tx.drawing("ckpt", "upload", {"composite": canvas_with(SEVEN)})
     assert not t.live and "checkpoint" in t.text
-    assert np.array_equal(t.output[::8, ::8, 0], np.clip((expected[0, 0].numpy() + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8))
+    assert np.array_equal(t.output[::8, ::8, 0], as_uint8(expected[0, 0]))
     example = tx.example("ckpt", "upload", 7)
     assert example.target is not None and np.array_equal(example.target, tx.example("p2p", "live", 7).target)
     assert tx.follow("ckpt", "upload") is None
