@@ -2,7 +2,7 @@
 held-out examples (input | output | target); an uploaded image; a pix2pix checkpoint as the source.
 
 Only wiring lives here: each handler maps components to a TranslateService call (playground/translate_service.py).
-Gradio 6.31's Sketchpad, as measured in Chromium (see the report in the commit of this file):
+Gradio 6.31's Sketchpad, as measured in headless Chromium on this project's machine:
 - its value arrives as {"background", "layers", "composite"} (numpy here); the canvas sends each as a PNG blob
   (one POST to /gradio_api/component_server each, so each is under the 1 MiB body cap) before the event;
 - `.change` fires once per stroke, when the pointer is released, after those blobs arrived: it carries the new
