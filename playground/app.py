@@ -62,10 +62,10 @@ def build_demo(playground: Playground) -> gr.Blocks:
     service = playground.train
     with gr.Blocks(title="GAN Playground", delete_cache=(600, 900)) as demo:
         gr.Markdown(texts.INTRO, elem_id="gp-intro")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             build_train_tab(service)
             explore = build_explore_tab(playground.explore)
-            build_translate_tab(playground.translate)
+            translate = build_translate_tab(playground.translate)
             with gr.Tab("About", id="about"):
                 gr.Markdown(texts.ABOUT)
                 limits = playground.settings
@@ -134,6 +134,11 @@ def build_demo(playground: Playground) -> gr.Blocks:
         # A closed tab is freed by the page's pagehide beacon (playground/leave.py, installed by launch_kwargs), not by
         # demo.unload: an unload event holds one connection open per tab, and the seventh tab of a browser hung.
         demo.load(*explore["render"]).then(*explore["interp"])
+
+        def pause_follow(selected: gr.SelectData):
+            """Leaving the Translate tab stops its output following training (it resumes with the next drawing)."""
+            return gr.skip() if selected.value == "Translate" else gr.Timer(active=False)
+        tabs.select(pause_follow, None, translate["timer"], queue=False, show_progress="hidden")
     hide_ui_events(demo)
     return demo
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ganengine.checkpoint import CheckpointError, generator_from_checkpoint, read_checkpoint
+from ganengine.families import family_class
 from ganengine.latents import angle_degrees, interpolation_path, latent_for_seed, sefa_directions
 from ganengine.models import is_conditional
 from ganengine.render import FAKE_RGB, gif_bytes, image_grid, scatter_image
@@ -65,6 +66,12 @@ def make_source(name: str, title: str, G, config, spec) -> Source:
             z = torch.randn(1500, d, generator=torch.Generator().manual_seed(0))
             src.cloud = G(z).float().numpy()
     return src
+
+
+def not_a_sampler(family) -> str:
+    """Why Explore cannot draw from a family whose G takes an image, not a latent z (pix2pix, CycleGAN)."""
+    where = " Try it in the Translate tab." if "translate" in family.verbs else ""
+    return f"⚠ A {family.name} generator turns an image into an image; it does not draw from a latent z.{where}"
 
 
 def clean_seed(seed) -> int:
@@ -171,6 +178,9 @@ class ExploreService:
             trainer = s.live_trainer
             if trainer is None:
                 return None, "⚠ No live run yet: start one in the Train tab, then come back."
+            family = family_class(trainer.snapshot().config.family)
+            if "sample" not in family.verbs:
+                return None, not_a_sampler(family)
             G, config, spec = trainer.generator_copy()
             step = trainer.snapshot().step
             src = make_source("live", f"Your live run at step {step:,} (a frozen copy)", G.cpu(), config, spec)
@@ -195,6 +205,9 @@ class ExploreService:
             return None, f"⚠ the file is {size / 2**20:.1f} MiB; uploads are limited to {self.settings.max_upload_mb} MiB"
         try:
             ckpt = read_checkpoint(p.read_bytes(), max_bytes=self.settings.max_upload_bytes)
+            family = family_class(ckpt["_config"].family)
+            if "sample" not in family.verbs:
+                return None, not_a_sampler(family)
             G, config, spec = generator_from_checkpoint(ckpt)
         except CheckpointError as err:
             return None, f"⚠ {err}"

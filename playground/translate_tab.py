@@ -151,4 +151,4 @@ def build_translate_tab(service: TranslateService) -> dict:
             raise gr.Error(str(why).replace("**", "")[:300]) from None
 
     api_button.click(api_translate, [api_file, api_source], api_output, api_name="translate", **render)
-    return {"sketch": sketch}
+    return {"sketch": sketch, "timer": timer}

@@ -182,3 +182,17 @@ def test_replies_say_whether_the_action_happened(service):
     assert not service.set_knob("v1", "lambda_l1", "lots").ok and service.set_knob("v1", "lambda_l1", 7).ok
     assert not service.rewind("v1", "x").ok
     assert service.pause("v1").ok and service.reset("v1").ok
+
+
+def test_explore_refuses_a_translating_run_or_checkpoint_and_points_to_translate(service, tmp_path):
+    """Explore draws from a latent z; pix2pix's G takes an image: one sentence, not a crash."""
+    from playground.explore_service import ExploreService
+    explore = ExploreService(registry=service.registry, settings=service.settings)
+    service.apply_setup("v1", pix2pix_setup(service))
+    run_steps(service, "v1", 1)
+    src, msg = explore.select("v1", "live")
+    assert src is None and "Translate tab" in msg
+    path, _ = service.checkpoint_file("v1")
+    src, msg = explore.upload("v1", path)
+    assert src is None and "Translate tab" in msg
+    assert explore.current("v1").name.startswith("pretrained")   # the visitor's Explore source is unchanged
