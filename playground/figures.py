@@ -290,6 +290,17 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
                             "title": {"text": "PSNR dB, SSIM x 10"}}
         layout["margin"]["r"] = 56
         return {"data": data, "layout": layout}
+    if kind == "cycle":
+        data = [_line(steps, [100 * h["label_ab"] for h in history], "A→B read as its digit (%)", REAL),
+                _line(steps, [100 * h["label_ba"] for h in history], "B→A read as its digit (%)", REAL, dash="dash"),
+                {**_line(steps, [h["cycle_aba"] for h in history], "cycle L1 A→B→A", DISC), "yaxis": "y2"},
+                {**_line(steps, [h["l1_ab"] for h in history], "L1 to the true B", FAKE, dash="dot"), "yaxis": "y2"}]
+        layout = _layout("Held-out digits: kept their class, cycle and target L1", ytitle="% read correctly")
+        layout["yaxis"]["range"] = [0, 100]
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                            "title": {"text": "L1 (lower is better)"}}
+        layout["margin"]["r"] = 56
+        return {"data": data, "layout": layout}
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
 
 

@@ -60,3 +60,15 @@ def test_a_familys_own_losses_join_the_loss_curves():
     names = [d["name"] for d in figures.loss_figure(m, [])["data"]]
     assert "Loss G/L1" in names and "Loss D" in names
     assert "Loss G/L1" not in [d["name"] for d in figures.loss_figure(metrics(50), [])["data"]]
+
+
+def test_translation_and_cycle_quality_figures():
+    from playground.figures import class_accuracy_figure, quality_figure
+    tr = [{"step": s, "accuracy": a, "psnr": 15 + s / 100, "ssim": 0.5, "l1": 0.1} for s, a in ((10, 0.2), (20, 0.9))]
+    fig = quality_figure(tr, "translation")
+    assert [t["name"] for t in fig["data"]][0].startswith("classifier reads") and fig["data"][0]["y"] == [20, 90]
+    cyc = [{"step": 5, "label_ab": 0.5, "label_ba": 0.25, "cycle_aba": 0.2, "l1_ab": 0.3}]
+    fig = quality_figure(cyc, "cycle")
+    assert fig["data"][0]["y"] == [50] and fig["data"][1]["y"] == [25] and fig["data"][2]["yaxis"] == "y2"
+    bars = class_accuracy_figure([1.0, None, 0.5])
+    assert bars["data"][0]["y"] == [1.0, None, 0.5]
