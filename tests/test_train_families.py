@@ -96,6 +96,7 @@ def test_pix2pix_tick_shows_its_view_caption_and_translation_quality(service):
     service.apply_setup("v1", pix2pix_setup(service, sample_every=2))
     trainer = run_steps(service, "v1", 3)
     trainer.measure_quality()
+    assert eventually(lambda: len(trainer.snapshot().quality) == 1)   # published by the training thread
     t = service.tick("v1")
     assert "held-out pairs" in t.grid_html and 'alt="strips"' in t.grid_html
     quality = json.loads(t.quality)
