@@ -455,7 +455,8 @@ class Trainer:
                     manual = kind != run.family.phases[0] or shown
                     first = step == 1  # show a fresh run at once, not after its first log interval
                     shown = shown or first
-                    gather = manual or first or step % run.config.log_every == 0 or step % run.config.sample_every == 0
+                    gather = manual or first or step % run.config.log_every == 0 or \
+                        step % run.config.sample_every == 0 or self._limit_reached()  # the last rows too
                     if gather:
                         now = clock()
                         rows = run.gather(max(now - last_gather - idle, 0.0))
