@@ -60,7 +60,7 @@ def spec_from_dict(d: dict) -> DataSpec:
     try:
         kind = d["kind"]
         shape = tuple(_int(v) for v in d["shape"][:4])
-        if kind not in ("points", "image", "paired") or (kind == "points" and shape != (2,)) or \
+        if kind not in ("points", "image", "paired", "unpaired") or (kind == "points" and shape != (2,)) or \
                 (kind != "points" and (len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2])):
             raise ValueError(f"unsupported data shape {shape}")
         if kind != "points" and not 4 <= shape[1] <= MAX_IMAGE_SIDE:
@@ -269,8 +269,13 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
         _check_optimizer(state_dict, shapes, f"{name}: {what} optimiser")
     if "rng" in state:
         _check_rng(state["rng"], f"{name}: random state")
-    if not isinstance(state.get("extra", {}), dict):
+    extra = state.get("extra", {})
+    if not isinstance(extra, dict):
         raise CheckpointError(f"{name}: the family's extra state is not a dictionary")
+    try:
+        family.check_extra_state(extra, config, spec)
+    except (ValueError, RuntimeError, KeyError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"{name}: the family's extra state does not fit ({str(err)[:160]})") from None
     ckpt["_config"], ckpt["_knobs"], ckpt["_spec"] = config, knobs, spec
     return ckpt
 
@@ -360,20 +365,27 @@ def _check_optimizer(opt, shapes: list, what: str) -> None:
 
 
 def _check_rng(rng, what: str) -> None:
-    """Generator states are small uint8 vectors; a data order (perm) is a vector of int64 row indices."""
+    """Generator states are small uint8 vectors; a data order (perm) is a vector of int64 row indices. The data
+    state is one order ({"generator", "perm", "pos"}) or, for a source that walks several sets (the unpaired
+    domains), up to 8 named orders ({"a": order, "b": order})."""
     def byte_state(t, label):
         if not isinstance(t, torch.Tensor) or t.dtype != torch.uint8 or t.ndim != 1 or t.numel() > 16_384:
             raise CheckpointError(f"{what}: {label} is not a generator state")
+
+    def order(data):
+        byte_state(data.get("generator"), "the data generator")
+        if "perm" in data:
+            perm, pos = data["perm"], data.get("pos")
+            if not isinstance(perm, torch.Tensor) or perm.dtype != torch.int64 or perm.ndim != 1 or \
+                    isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= len(perm):
+                raise CheckpointError(f"{what}: the data order is not a vector of row indices with a position in it")
     if not isinstance(rng, dict) or not isinstance(rng.get("data"), dict):
         raise CheckpointError(f"{what} is missing")
     byte_state(rng.get("noise"), "the noise generator")
     data = rng["data"]
-    byte_state(data.get("generator"), "the data generator")
-    if "perm" in data:
-        perm, pos = data["perm"], data.get("pos")
-        if not isinstance(perm, torch.Tensor) or perm.dtype != torch.int64 or perm.ndim != 1 or \
-                isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= len(perm):
-            raise CheckpointError(f"{what}: the data order is not a vector of row indices with a position in it")
+    named = data and "generator" not in data and len(data) <= 8 and all(isinstance(v, dict) for v in data.values())
+    for part in (data.values() if named else [data]):
+        order(part)
 
 
 _NET_WORDS = {"G": "generator", "D": "discriminator"}

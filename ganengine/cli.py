@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganengine.config import DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, ConfigError
+from ganengine.config import DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, UNPAIRED_TASKS, ConfigError
 
 EXIT_USAGE = 2
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT exactly where it stopped "
                                                     "(--steps / --seconds: how much more; settings come from CKPT)")
     t.add_argument("--family", choices=FAMILIES, help="GAN family (default gan, or the preset's)")
-    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS, help="dataset (default ring8)")
+    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS, help="dataset (default ring8)")
     t.add_argument("--model", choices=MODELS)
     t.add_argument("--loss", choices=LOSSES)
     budget = t.add_mutually_exclusive_group()
@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--d-steps", type=int, help="D updates per G update")
     t.add_argument("--latent-dim", type=int)
     t.add_argument("--width", type=int)
+    t.add_argument("--depth", type=int, help="2-D MLPs: hidden layers; pix2pix: PatchGAN layers; cyclegan: G's "
+                                             "residual blocks")
     t.add_argument("--image-size", type=int, help="image side (28, 32, 64...); default the dataset's own")
     t.add_argument("--r1", type=float, dest="r1_weight", help="R1 penalty weight gamma")
     t.add_argument("--ema", type=float, dest="ema_decay", help="EMA decay of G's weights (0 = off)")
@@ -84,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     src = tr.add_mutually_exclusive_group(required=True)
     src.add_argument("--split", choices=("test", "train"), help="pairs of a split (test: the 500 held out)")
     src.add_argument("--input", help="an image file (a sketch) to translate")
+    tr.add_argument("--direction", help="which way, for families that translate both ways (cyclegan: ab, the "
+                                        "default, or ba)")
     tr.add_argument("--n", type=int, default=500, help="pairs to translate (with --split)")
     tr.add_argument("--seed", type=int, default=0, help="which pairs, in which order (with --split)")
     tr.add_argument("--out", required=True, help=".npz (with --split) or .png (with --input)")
@@ -99,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- train ---------------------------------------------------------------------------------------------------
 _TRAIN_SETTINGS = ("family", "data", "model", "loss", "batch_size", "lr_g", "lr_d", "d_steps", "latent_dim", "width",
-                   "image_size", "r1_weight", "ema_decay", "seed", "device", "data_root", "points_path", "folder_path")
+                   "depth", "image_size", "r1_weight", "ema_decay", "seed", "device", "data_root", "points_path", "folder_path")
 
 
 def cmd_train(args) -> int:
@@ -315,11 +319,11 @@ def cmd_translate(args) -> int:
     family = family_class(ckpt["_config"].family)
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.split:
-        arrays = family.translate_split(ckpt, split=args.split, n=args.n, seed=args.seed)
+        arrays = family.translate_split(ckpt, split=args.split, n=args.n, seed=args.seed, direction=args.direction)
         np.savez(out, **arrays)
         print(f"wrote {out} ({len(arrays['label'])} pairs: input, output, target {arrays['output'].shape[1:]}, label)")
     else:
-        write_atomic(out, png_bytes(family.translate_image(ckpt, Path(args.input))))
+        write_atomic(out, png_bytes(family.translate_image(ckpt, Path(args.input), direction=args.direction)))
         print(f"wrote {out}")
     return 0
 

@@ -64,6 +64,11 @@ _DIGITS_KNOBS = dict(loss="hinge", lr_g=5e-4, lr_d=5e-4, beta1=0.0, beta2=0.9, b
 _PIX2PIX = dict(family="pix2pix", data="edges2digits", model="unet", width=16, depth=2, sample_every=50)
 _PIX2PIX_KNOBS = dict(loss="ns", lr_g=5e-4, lr_d=5e-4, beta1=0.5, beta2=0.999, batch_size=16, lambda_l1=100.0)
 
+# CycleGAN on the unpaired digit domains: provisional, to be measured in bench/cyclegan_probe.py.
+_CYCLEGAN = dict(family="cyclegan", data="thin2thick", width=16, depth=3, sample_every=50)
+_CYCLEGAN_KNOBS = dict(loss="lsgan", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=16, lambda_cycle=10.0,
+                       lambda_identity=0.5)
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
            watch="Purple fakes spread from one blob to all 8 green modes while D's heatmap fades to grey (D(x) = 0.5).",
@@ -103,13 +108,18 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="blur2digits", title="pix2pix: blurred -> sharp digits",
            watch="Deblurring: strokes sharpen long before L1 stops falling; the blurred inputs already read 87%.",
            config=dict(_PIX2PIX, data="blur2digits"), knobs=_PIX2PIX_KNOBS, seconds=120),
+    Preset(name="cyclegan-digits", title="CycleGAN: thin <-> thick strokes, unpaired",
+           watch="Row 2 thickens the strokes and row 3 brings them back (the cycle); loss/G/cycle falls first, "
+                 "then the digits keep their class while changing style (Zhu et al. 2017).",
+           config=_CYCLEGAN, knobs=_CYCLEGAN_KNOBS, seconds=300, in_app=False),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
-                    "edges2digits": "edges2digits", "blur2digits": "blur2digits"}
-FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits"}  # the preset of `train --family F` with no data
+                    "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits"}
+FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
+                   "cyclegan": "cyclegan-digits"}
 
 
 def get_preset(name: str) -> Preset:

@@ -10,6 +10,7 @@ NOISE = 2         # training noise z (and the labels a conditional G is asked fo
 FIXED_NOISE = 3   # the fixed noise of the sample grid and the timeline
 REAL_VIEW = 4     # the real points drawn in the 2-D view
 REFERENCE = 5     # the real samples the quality metrics compare against
+POOL = 6          # the replay pools' choices (cyclegan: ganengine.replay_pool)
 
 
 def stream(seed: int, offset: int) -> int:

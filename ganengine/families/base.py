@@ -14,7 +14,10 @@ BaseTrainer (gen_update / dis_update around a shared loop). A family declares, a
   datasets  the data names it trains on (one family per name: the app picks the family from the dataset)
 and implements train_step(kind) -> {scalar name: 0-d tensor}, render() -> {view name: uint8 image, ...},
 quality_job(n) -> a function measured off the training thread, and (when it has any) extra_state / load_extra_state
-for what rewind must restore beyond weights, optimisers and the run's RNG.
+for what rewind must restore beyond weights, optimisers and the run's RNG (with check_extra_state for checkpoints).
+A family that answers "translate" implements translate_split(ckpt, split=, n=, seed=, direction=) -> arrays and
+translate_image(ckpt, path, direction=) -> uint8 image; direction is the CLI's --direction (None when not given),
+which the family validates (a one-way family refuses any).
 """
 from __future__ import annotations
 
@@ -67,6 +70,11 @@ class Family:
     def guess_spec(config):
         """The DataSpec the config's data will have, without reading it (ganengine.cost's estimates)."""
         raise NotImplementedError
+
+    @staticmethod
+    def check_extra_state(extra: dict, config, spec) -> None:
+        """ValueError (or TypeError, KeyError) if a checkpoint's extra state cannot be this family's: called by
+        ganengine.checkpoint before anything is built, so a bad file is refused with one sentence."""
 
     @staticmethod
     def cost_forwards(nets: dict, config, spec, batch: int):

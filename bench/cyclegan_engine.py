@@ -1,0 +1,77 @@
+"""cyclegan-digits through the engine (issue 12's "done when"): the preset trained for 300 s, evaluated every 30 s.
+
+    python -m bench.cyclegan_engine [--seeds 0,1,2] [--seconds 300] [--every 30] [--png bench/cyclegan_cycles.png]
+
+Each seed trains `python -m ganengine train --preset cyclegan-digits` in chunks of --every seconds of training, each
+chunk a `train --resume` of the previous checkpoint (which continues exactly: tests/test_cyclegan_family.py), one
+seed after another, and `python -m ganengine eval` measures the checkpoint after each chunk on the 500 held-out
+digits (ganengine.metrics.cycle): label preservation both ways, cycle L1, the exact-target L1 and PSNR, and how much
+G changes its input against the true transform. One thread, OMP_WAIT_POLICY=PASSIVE. Prints one JSON line per
+evaluation, each with "recognisable" (RECOGNISABLE below), and the first recognisable time per seed at the end.
+--png copies the last seed's final cycles view (the CLI's samples.png). Results: bench/CYCLEGAN.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = ("label_ab", "label_ba", "cycle_aba", "cycle_bab", "l1_ab", "l1_ba", "psnr_ab", "psnr_ba", "l1_copy",
+        "change_ab", "change_ba")
+
+
+def recognisable(r: dict) -> bool:
+    """The issue's bar, both ways: >= 85% of held-out translations read as their source class, and the outputs
+    visibly differ from the inputs: G changes its input by at least half as much as the true transform does
+    (change >= 0.5) and lands nearer the true target than the input itself is (l1 < l1_copy)."""
+    return all(r[f"label_{d}"] >= 0.85 and r[f"change_{d}"] >= 0.5 and r[f"l1_{d}"] < r["l1_copy"]
+               for d in ("ab", "ba"))
+
+
+def cli(*args) -> str:
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    return subprocess.run([sys.executable, "-m", "ganengine", *map(str, args)], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--seconds", type=float, default=300.0)
+    p.add_argument("--every", type=float, default=30.0)
+    p.add_argument("--preset", default="cyclegan-digits")
+    p.add_argument("--png", default="", help="copy the last seed's final cycles view here")
+    args = p.parse_args()
+    first = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in map(int, args.seeds.split(",")):
+            out = Path(tmp) / f"cg{seed}"
+            done = 0.0
+            while done < args.seconds - 1e-9:
+                chunk = min(args.every, args.seconds - done)
+                if done == 0:
+                    cli("train", "--preset", args.preset, "--seconds", chunk, "--seed", seed, "--threads", 1,
+                        "--quiet", "--out", out)
+                else:
+                    cli("train", "--resume", out / "checkpoint.pt", "--seconds", chunk, "--threads", 1, "--quiet",
+                        "--out", out)
+                done += chunk
+                r = json.loads(cli("eval", out / "checkpoint.pt"))
+                ok = recognisable(r)
+                if ok and seed not in first:
+                    first[seed] = (round(r["train_seconds"], 1), r["step"])
+                print(json.dumps({"seed": seed, "seconds": round(r["train_seconds"], 1), "steps": r["step"],
+                                  **{k: round(r[k], 4) for k in KEYS}, "recognisable": ok}), flush=True)
+            if args.png:
+                shutil.copy(out / "samples.png", args.png)
+    print(json.dumps({"first_recognisable": {str(s): first.get(s) for s in map(int, args.seeds.split(","))}}))
+
+
+if __name__ == "__main__":
+    main()
