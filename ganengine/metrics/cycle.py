@@ -8,6 +8,8 @@ For held-out digits a (domain A) with labels y and b = T(a) (domain B, the exact
                themselves, the ceiling a perfect translation would reach.
   cycle_aba    mean |G_BA(G_AB(a)) - a| (eq. 2's forward term, per pixel); cycle_bab: mean |G_AB(G_BA(b)) - b|
   l1_ab, psnr_ab, ssim_ab   G_AB(a) against the exact target T(a); l1_ba, psnr_ba, ssim_ba: G_BA(b) against a
+  identity_ab  mean |G_AB(b) - b|: what G_AB does to an image already in its target domain (the identity loss asks
+               for 0); identity_ba: mean |G_BA(a) - a|
   l1_copy      mean |T(a) - a|: the exact-target L1 of a G that copies its input (either way), the baseline of l1_ab
                and l1_ba; a translation is closer to the truth than its own input when l1_ab < l1_copy
   change_ab    mean |G_AB(a) - a| / l1_copy: 0 when G copies its input, ~1 when it changes it as much as the true
@@ -54,6 +56,7 @@ def cycle_report(G_AB, G_BA, a: torch.Tensor, b: torch.Tensor, label: torch.Tens
         "ssim_ab": float(ssim(fake_b, b).mean()),
         "l1_ba": float((fake_a - a).abs().mean()), "psnr_ba": float(psnr(fake_a, a).mean()),
         "ssim_ba": float(ssim(fake_a, a).mean()),
+        "identity_ab": float((apply(G_AB, b) - b).abs().mean()), "identity_ba": float((apply(G_BA, a) - a).abs().mean()),
         "l1_copy": float(true_change),
         "change_ab": float((fake_b - a).abs().mean() / true_change),
         "change_ba": float((fake_a - b).abs().mean() / true_change),
