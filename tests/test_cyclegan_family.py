@@ -81,6 +81,17 @@ def test_the_view_shows_held_out_digits_and_their_translations():
     np.testing.assert_allclose(row(3), fam.view_b[0, 0].numpy(), atol=0.01)               # B
 
 
+def test_the_drawing_job_draws_from_frozen_copies_what_render_draws():
+    config, knobs = tiny()
+    run = GANRun(config=config, knobs=knobs)
+    steps(run, 2)
+    job, before = run.family.render_job(), run.family.render()
+    steps(run, 2)                                  # training goes on before the job runs (on the render thread)
+    drawn = job()
+    assert set(drawn) == {"cycles", "identity"} and all(np.array_equal(drawn[v], before[v]) for v in drawn)
+    assert not np.array_equal(drawn["cycles"], run.family.render()["cycles"])
+
+
 def test_two_runs_with_one_seed_give_the_same_scalars():
     config, knobs = tiny()
     a, b = GANRun(config=config, knobs=knobs), GANRun(config=config, knobs=knobs)
@@ -338,6 +349,25 @@ def test_cli_train_translate_both_ways_eval_and_refusals(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--direction must be ab" in err and len(err.strip().splitlines()) == 1
     assert main(["sample", ckpt, "--out", str(tmp_path / "s.npy")]) == 2
+
+
+def test_cli_sets_a_family_knob_and_refuses_a_foreign_one(tmp_path, capsys):
+    out = tmp_path / "noid"
+    assert main(["train", "--preset", "cyclegan-digits", "--steps", "2", *TINY, "--knob", "lambda_identity=0",
+                 "--quiet", "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["knobs"]["lambda_identity"] == 0.0
+    for line in (out / "metrics.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        assert r["loss/G"] == pytest.approx(r["loss/G/GAN"] + 10 * r["loss/G/cycle"], rel=1e-5)
+    capsys.readouterr()
+    assert main(["train", "--preset", "cyclegan-digits", "--steps", "1", "--knob", "lambda_l1=5", "--quiet",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "lambda_l1 is not a setting of the cyclegan family" in capsys.readouterr().err
+    assert main(["train", "--preset", "cyclegan-digits", "--steps", "1", "--knob", "lambda_cycle=ten", "--quiet",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert main(["train", "--resume", str(out / "checkpoint.pt"), "--knob", "lambda_cycle=1", "--steps", "1",
+                 "--out", str(out)]) == 2
+    assert "--knob" in capsys.readouterr().err
 
 
 def test_pix2pix_refuses_a_direction(tmp_path, capsys):

@@ -62,6 +62,9 @@ class CycleGANFamily(Family):
     sampling = ("G_AB", "G_BA")
     views = ("cycles", "identity")
     verbs = ("translate",)
+    datasets = UNPAIRED_TASKS
+    dataset_labels = ()     # not in the app's dataset menu yet: its page is issue 12's app side (the CLI only)
+    latent = False          # G_AB(a), G_BA(b) have no z
     KNOBS = {
         # lambda_cycle: weight of the cycle-consistency L1 (eq. 2) in each direction; lambda = 10 in Zhu et al.
         # 2017 (section 4, "Training details"), junyanz's --lambda_A / --lambda_B.
@@ -86,6 +89,10 @@ class CycleGANFamily(Family):
         _check_choice("data", config.data, UNPAIRED_TASKS)
         if config.image_size not in (0, SIDE):
             raise ConfigError(f"the unpaired digit tasks are {SIDE} px; image size must be 0 or {SIDE}")
+
+    @staticmethod
+    def model_choices(data: str) -> list:
+        return [("CycleGAN: 2 ResNet G + 2 PatchGAN D", "resnet")]
 
     @staticmethod
     def describe(config) -> str:
@@ -205,12 +212,22 @@ class CycleGANFamily(Family):
             return G(x.to(self.run.device)).float()
 
     def render(self) -> dict:
+        return self._views(self.run.sampler("G_AB"), self.run.sampler("G_BA"))
+
+    def render_job(self):
+        G_AB, G_BA = frozen_copy(self.run.sampler("G_AB")), frozen_copy(self.run.sampler("G_BA"))
+        return lambda: self._views(G_AB, G_BA)
+
+    @torch.no_grad()
+    def _views(self, G_AB, G_BA) -> dict:
         """cycles: rows A | G_AB(A) | G_BA(G_AB(A)) | B | G_BA(B) | G_AB(G_BA(B)); identity: B | G_AB(B) | A |
         G_BA(A); 20 fixed held-out digits (2 per class) a column, B = the same digits' exact transform."""
-        a, b = self.view_a.to(self.run.device), self.view_b.to(self.run.device)
-        fake_b, fake_a = self.translate(a, "ab"), self.translate(b, "ba")             # (20, 1, 32, 32) each
-        rec_a, rec_b = self.translate(fake_b, "ba"), self.translate(fake_a, "ab")
-        idt_b, idt_a = self.translate(b, "ab"), self.translate(a, "ba")
+        device = next(G_AB.parameters()).device
+        a, b = self.view_a.to(device), self.view_b.to(device)                         # (20, 1, 32, 32) each
+        with eval_mode(G_AB), eval_mode(G_BA):
+            fake_b, fake_a = G_AB(a), G_BA(b)
+            rec_a, rec_b = G_BA(fake_b), G_AB(fake_a)
+            idt_b, idt_a = G_AB(b), G_BA(a)
         n = len(a)
         cycles = torch.cat([a, fake_b, rec_a, b, fake_a, rec_b]).float().cpu().numpy()  # (120, 1, 32, 32)
         identity = torch.cat([b, idt_b, a, idt_a]).float().cpu().numpy()               # (80, 1, 32, 32)
@@ -221,7 +238,8 @@ class CycleGANFamily(Family):
         if view == "identity":
             return (f"Identity check, 20 held-out digits: a {db} digit · G_AB of it · a {da} digit · G_BA of it. "
                     f"A generator handed an image already in its target domain should leave it alone; the identity "
-                    f"loss asks for that, and without it (weight 0) a G may also shift tones or shapes it need not")
+                    f"loss asks for that. Without it (weight 0) G_AB also thickens digits that are already thick, "
+                    f"and some runs swap digits while the cycle still closes")
         return (f"Cycles on 20 held-out digits (2 per class), never trained on: {da} A · G_AB(A) ({db}) · back "
                 f"G_BA(G_AB(A)) · {db} B · G_BA(B) ({da}) · back G_AB(G_BA(B)). The translation should change the "
                 f"style and keep the digit; the way back should match the first row of its half")
