@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--depth", type=int, help="2-D MLPs: hidden layers; pix2pix: PatchGAN layers; cyclegan: G's "
                                              "residual blocks")
     t.add_argument("--image-size", type=int, help="image side (28, 32, 64...); default the dataset's own")
+    t.add_argument("--knob", action="append", metavar="NAME=VALUE", help="one of the family's own live knobs "
+                   "(pix2pix: lambda_l1; cyclegan: lambda_cycle, lambda_identity); repeat for several")
     t.add_argument("--r1", type=float, dest="r1_weight", help="R1 penalty weight gamma")
     t.add_argument("--ema", type=float, dest="ema_decay", help="EMA decay of G's weights (0 = off)")
     t.add_argument("--seed", type=int)
@@ -125,6 +127,7 @@ def cmd_train(args) -> int:
         overrides = {k: getattr(args, k) for k in _TRAIN_SETTINGS if getattr(args, k) is not None}
         if args.no_download:
             overrides["download"] = False
+        overrides.update(_family_knobs(args.knob or []))
         if args.preset and args.data and args.data != preset.config.get("data"):
             overrides["data"] = args.data
         config, knobs = preset.build(**overrides)
@@ -215,11 +218,28 @@ def cmd_train(args) -> int:
     return 130 if interrupted else 0
 
 
+def _family_knobs(pairs: list) -> dict:
+    """--knob NAME=VALUE flags -> {name: float}; ConfigError for a name no family has or a value that is no number
+    (whether the run's family has it, and its range, are checked when the preset is built)."""
+    from ganengine.families import family_knob_specs
+    specs, out = family_knob_specs(), {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in specs:
+            raise ConfigError(f"--knob {pair}: no family has a knob {name!r}; knobs: {', '.join(specs)}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise ConfigError(f"--knob {pair}: the value must be a number") from None
+    return out
+
+
 def _resumed(args):
     """(preset, config, knobs, checkpoint) of --resume CKPT; settings flags other than the budget are refused."""
     from ganengine.checkpoint import read_checkpoint
     from ganengine.presets import Preset
-    given = [k for k in _TRAIN_SETTINGS if k not in ("device",) and getattr(args, k) is not None]
+    given = [k for k in _TRAIN_SETTINGS if k not in ("device",) and getattr(args, k) is not None] + \
+        (["knob"] if args.knob else [])
     if args.preset or given:
         raise ConfigError(f"--resume continues the saved run with its own settings; drop "
                           f"{', '.join('--' + k.replace('_', '-') for k in (['preset'] if args.preset else []) + given)}")
