@@ -1,6 +1,7 @@
 """cyclegan-digits through the engine (issue 12's "done when"): the preset trained for 300 s, evaluated every 30 s.
 
     python -m bench.cyclegan_engine [--seeds 0,1,2] [--seconds 300] [--every 30] [--png bench/cyclegan_cycles.png]
+                                    [--knob lambda_identity=0]
 
 Each seed trains `python -m ganengine train --preset cyclegan-digits` in chunks of --every seconds of training, each
 chunk a `train --resume` of the previous checkpoint (which continues exactly: tests/test_cyclegan_family.py), one
@@ -23,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("label_ab", "label_ba", "cycle_aba", "cycle_bab", "l1_ab", "l1_ba", "psnr_ab", "psnr_ba", "l1_copy",
-        "change_ab", "change_ba")
+        "change_ab", "change_ba", "identity_ab", "identity_ba")
 
 
 def recognisable(r: dict) -> bool:
@@ -47,6 +48,7 @@ def main() -> None:
     p.add_argument("--every", type=float, default=30.0)
     p.add_argument("--preset", default="cyclegan-digits")
     p.add_argument("--png", default="", help="copy the last seed's final cycles view here")
+    p.add_argument("--knob", action="append", default=[], help="NAME=VALUE: a family knob (train --knob)")
     args = p.parse_args()
     first = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +58,8 @@ def main() -> None:
             while done < args.seconds - 1e-9:
                 chunk = min(args.every, args.seconds - done)
                 if done == 0:
-                    cli("train", "--preset", args.preset, "--seconds", chunk, "--seed", seed, "--threads", 1,
+                    knobs = [arg for pair in args.knob for arg in ("--knob", pair)]
+                    cli("train", "--preset", args.preset, *knobs, "--seconds", chunk, "--seed", seed, "--threads", 1,
                         "--quiet", "--out", out)
                 else:
                     cli("train", "--resume", out / "checkpoint.pt", "--seconds", chunk, "--threads", 1, "--quiet",
