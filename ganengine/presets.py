@@ -119,7 +119,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="cyclegan-digits", title="CycleGAN: thin <-> thick strokes, unpaired",
            watch="Row 2 thickens the strokes and row 3 brings them back (the cycle); loss/G/cycle falls first, "
                  "then the digits keep their class while changing style (Zhu et al. 2017).",
-           config=_CYCLEGAN, knobs=_CYCLEGAN_KNOBS, seconds=300, in_app=False),
+           config=_CYCLEGAN, knobs=_CYCLEGAN_KNOBS, seconds=300),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",

@@ -43,7 +43,9 @@ classifier shipped with the app sorts the samples into classes (the mode-collaps
 **FD (classifier features)**, a Fréchet distance like FID but in that classifier's features: compare it with its
 *real-vs-real floor*, not with published FIDs. Translation (pix2pix): G's outputs for the 500 held-out pairs,
 never trained on: the share the classifier reads as the source digit (the digit analogue of the paper's FCN-score),
-per class beside it, and PSNR and SSIM against the real digit (higher is closer).
+per class beside it, and PSNR and SSIM against the real digit (higher is closer). CycleGAN: the share of held-out
+digits that keep their class through G_AB and G_BA, the cycle L1 (how well A → B → A comes back) and the L1 to the
+known true target.
 """
 
 EXPLORE_HELP = """

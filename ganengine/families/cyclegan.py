@@ -63,7 +63,7 @@ class CycleGANFamily(Family):
     views = ("cycles", "identity")
     verbs = ("translate",)
     datasets = UNPAIRED_TASKS
-    dataset_labels = ()     # not in the app's dataset menu yet: its page is issue 12's app side (the CLI only)
+    dataset_labels = (("Thin ↔ thick strokes (two unpaired halves, for CycleGAN)", "thin2thick"),)
     latent = False          # G_AB(a), G_BA(b) have no z
     KNOBS = {
         # lambda_cycle: weight of the cycle-consistency L1 (eq. 2) in each direction; lambda = 10 in Zhu et al.
