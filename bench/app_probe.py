@@ -153,7 +153,7 @@ def main(quick: bool) -> dict:
                 t = time.perf_counter()
                 page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
                 page.wait_for_function("(prev) => { const i = document.querySelector('#gp-explore-image img');"
-                                       " return i && i.src !== prev && i.complete; }", arg=before, timeout=15_000)
+                                       " return i && i.src !== prev && i.complete; }", arg=before, timeout=30_000)
                 times.append((time.perf_counter() - t) * 1000)
                 time.sleep(0.15)
             out["browser_slider_ms"][state] = {"p50": percentile(times[2:], 50), "p95": percentile(times[2:], 95)}

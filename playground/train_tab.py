@@ -67,7 +67,7 @@ def build_train_tab(service: TrainService) -> dict:
                     width = gr.Slider(8, 256, value=defaults["width"], step=8, label="Width (units or base channels)")
                     seed = gr.Number(value=0, precision=0, minimum=0, maximum=MAX_SEED,
                                      label="Seed (init, data order, noise)")
-                    setup_msg = gr.Markdown("")
+                    setup_msg = gr.Markdown("", elem_id="gp-setup-msg")
                     resume = gr.File(label="Continue a saved checkpoint (.pt from this app or the CLI; loaded "
                                            "safely, never unpickled)", file_types=[".pt"], file_count="single",
                                      elem_id="gp-resume")

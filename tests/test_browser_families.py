@@ -82,8 +82,8 @@ def test_pix2pix_trains_in_the_train_tab(checkpoint):
         fresh.locator("#gp-start").wait_for(timeout=30_000)
         fresh.get_by_text("Setup: changing these rebuilds the run").click()
         fresh.locator("#gp-resume input[type=file]").set_input_files(str(checkpoint))
-        assert wait_for(lambda: "step 3, paused" in fresh.locator("#gp-status").inner_text(), 60), \
-            fresh.locator("#gp-status").inner_text()
+        assert wait_for(lambda: "step 3, paused" in fresh.locator("#gp-setup-msg").inner_text(), 60), \
+            fresh.locator("#gp-setup-msg").inner_text()
         assert wait_for(lambda: fresh.locator("#gp-family-knob-0 input[type=number]").input_value() == "42", 20)
         assert wait_for(lambda: step_number(fresh) == 3, 20)
         fresh.locator("#gp-step").click()

@@ -26,6 +26,8 @@ def test_starts_ready_and_trains(trainer):
     snap = trainer.snapshot()
     assert snap.status == "running"
     assert len(snap.metrics["loss/D"]) > 0 and np.isfinite(snap.latest["loss/D"])
+    assert wait_for(lambda: "grid" in trainer.snapshot().visuals)   # drawn on the render thread
+    snap = trainer.snapshot()
     assert snap.visuals["grid"].dtype == np.uint8
 
 
