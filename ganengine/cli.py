@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganengine.config import DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, UNPAIRED_TASKS, ConfigError
+from ganengine.config import (DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, STYLE_TASKS,
+                              UNPAIRED_TASKS, ConfigError)
 
 EXIT_USAGE = 2
 
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT exactly where it stopped "
                                                     "(--steps / --seconds: how much more; settings come from CKPT)")
     t.add_argument("--family", choices=FAMILIES, help="GAN family (default gan, or the preset's)")
-    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS, help="dataset (default ring8)")
+    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS + STYLE_TASKS, help="dataset (default ring8)")
     t.add_argument("--model", choices=MODELS)
     t.add_argument("--loss", choices=LOSSES)
     budget = t.add_mutually_exclusive_group()
@@ -90,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--input", help="an image file (a sketch) to translate")
     tr.add_argument("--direction", help="which way, for families that translate both ways (cyclegan: ab, the "
                                         "default, or ba)")
+    tr.add_argument("--style", help="the target style, for families that translate into one of several (styles: "
+                                    "plain, pixel, hatched, stipple, brush)")
     tr.add_argument("--n", type=int, default=500, help="pairs to translate (with --split)")
     tr.add_argument("--seed", type=int, default=0, help="which pairs, in which order (with --split)")
     tr.add_argument("--out", required=True, help=".npz (with --split) or .png (with --input)")
@@ -339,11 +342,13 @@ def cmd_translate(args) -> int:
     family = family_class(ckpt["_config"].family)
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.split:
-        arrays = family.translate_split(ckpt, split=args.split, n=args.n, seed=args.seed, direction=args.direction)
+        arrays = family.translate_split(ckpt, split=args.split, n=args.n, seed=args.seed, direction=args.direction,
+                                         style=args.style)
         np.savez(out, **arrays)
         print(f"wrote {out} ({len(arrays['label'])} pairs: input, output, target {arrays['output'].shape[1:]}, label)")
     else:
-        write_atomic(out, png_bytes(family.translate_image(ckpt, Path(args.input), direction=args.direction)))
+        write_atomic(out, png_bytes(family.translate_image(ckpt, Path(args.input), direction=args.direction,
+                                                                style=args.style)))
         print(f"wrote {out}")
     return 0
 

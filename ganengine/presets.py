@@ -77,6 +77,13 @@ _CYCLEGAN = dict(family="cyclegan", data="thin2thick", model="resnet", width=8, 
 _CYCLEGAN_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=8, lambda_cycle=10.0,
                        lambda_identity=0.5)
 
+# Style transfer on the digit styles (StarGAN, one G with a style code): PROVISIONAL, being measured in
+# bench/styles_engine.py (bench/STYLES.md). ResNet G width 8 with 2 residual blocks (CycleGAN's measured size),
+# critic width 16, batch 16, Adam 1e-3 (0.5, 0.999), lsgan, lambda_cls 1, lambda_rec 10 (StarGAN's), EMA 0.999.
+_STYLES = dict(family="styles", data="digit-styles", model="stargan", width=8, depth=2, sample_every=50)
+_STYLES_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.999,
+                     lambda_cls=1.0, lambda_rec=10.0)
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
            watch="Purple fakes spread from one blob to all 8 green modes while D's heatmap fades to grey (D(x) = 0.5).",
@@ -120,14 +127,20 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            watch="Row 2 thickens the strokes and row 3 brings them back (the cycle); loss/G/cycle falls first, "
                  "then the digits keep their class while changing style (Zhu et al. 2017).",
            config=_CYCLEGAN, knobs=_CYCLEGAN_KNOBS, seconds=300),
+    Preset(name="digit-styles", title="Style transfer: one G, five digit styles",
+           watch="Each column of the styles view turns into one style (pixel, hatched, stipple, brush) while every row "
+                 "keeps its digit; loss/D/style falls first (D learns the styles), then loss/G/style (Choi et al. "
+                 "2018).",
+           config=_STYLES, knobs=_STYLES_KNOBS, seconds=300),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
-                    "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits"}
+                    "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
+                    "digit-styles": "digit-styles"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
-                   "cyclegan": "cyclegan-digits"}
+                   "cyclegan": "cyclegan-digits", "styles": "digit-styles"}
 
 
 def get_preset(name: str) -> Preset:

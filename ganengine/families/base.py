@@ -15,9 +15,9 @@ BaseTrainer (gen_update / dis_update around a shared loop). A family declares, a
 and implements train_step(kind) -> {scalar name: 0-d tensor}, render() -> {view name: uint8 image, ...},
 quality_job(n) -> a function measured off the training thread, and (when it has any) extra_state / load_extra_state
 for what rewind must restore beyond weights, optimisers and the run's RNG (with check_extra_state for checkpoints).
-A family that answers "translate" implements translate_split(ckpt, split=, n=, seed=, direction=) -> arrays and
-translate_image(ckpt, path, direction=) -> uint8 image; direction is the CLI's --direction (None when not given),
-which the family validates (a one-way family refuses any).
+A family that answers "translate" implements translate_split(ckpt, split=, n=, seed=, direction=, style=) -> arrays and
+translate_image(ckpt, path, direction=, style=) -> uint8 image; direction and style are the CLI's --direction and
+--style (None when not given), which the family validates (a family without directions or styles refuses them).
 """
 from __future__ import annotations
 

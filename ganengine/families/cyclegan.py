@@ -263,7 +263,9 @@ class CycleGANFamily(Family):
         return G_AB, G_BA, config
 
     @staticmethod
-    def _direction(direction) -> str:
+    def _direction(direction, style=None) -> str:
+        if style is not None:
+            raise ConfigError("a cyclegan checkpoint translates between two domains; drop --style (use --direction)")
         direction = direction or "ab"
         if direction not in DIRECTIONS:
             raise ConfigError(f"--direction must be ab (A -> B) or ba (B -> A) for a cyclegan checkpoint; got "
@@ -280,7 +282,7 @@ class CycleGANFamily(Family):
         return {"task": config.data, **cycle_report(G_AB, G_BA, a, b, label)}
 
     @staticmethod
-    def translate_split(ckpt: dict, *, split: str, n: int, seed: int, direction=None) -> dict:
+    def translate_split(ckpt: dict, *, split: str, n: int, seed: int, direction=None, style=None) -> dict:
         """`translate --split`: n digits of a split, drawn without replacement with the seed, through G_AB
         (direction "ab", default) or G_BA ("ba"): float32 input, output, target (N, 1, 32, 32) in [-1, 1] and
         int64 label (N,). test: the 500 held out (a and T(a)); train: domain A's half for ab (target: its exact
@@ -289,7 +291,7 @@ class CycleGANFamily(Family):
         from ganengine.data.images import to_unit_range
         from ganengine.data.unpaired import load_unpaired_digits
         from ganengine.metrics.cycle import apply
-        direction = CycleGANFamily._direction(direction)
+        direction = CycleGANFamily._direction(direction, style)
         G_AB, G_BA, config = CycleGANFamily._generators(ckpt)
         data = load_unpaired_digits(config.data)
         pool = data["test"] if split == "test" else data["a_train" if direction == "ab" else "b_train"]
@@ -302,11 +304,11 @@ class CycleGANFamily(Family):
                 "target": target.numpy().astype(np.float32), "label": data["label"][idx].numpy().astype(np.int64)}
 
     @staticmethod
-    def translate_image(ckpt: dict, path, direction=None) -> np.ndarray:
+    def translate_image(ckpt: dict, path, direction=None, style=None) -> np.ndarray:
         """`translate --input`: one image file (light strokes on dark, or dark on light, inverted then) -> G_AB's
         (or G_BA's) output as a uint8 (32, 32, 3) image."""
         from ganengine.data.images import read_image
-        direction = CycleGANFamily._direction(direction)
+        direction = CycleGANFamily._direction(direction, style)
         G_AB, G_BA, _ = CycleGANFamily._generators(ckpt)
         x = torch.from_numpy(np.array(read_image(path, SIDE, 1))).float().div(255)[None]  # (1, 1, 32, 32) in [0, 1]
         if x.mean() > 0.5:                                                        # dark strokes on white paper

@@ -170,10 +170,10 @@ class Pix2PixFamily(Family):
         return {"task": config.data, **translation_report(G, a, b, label)}
 
     @staticmethod
-    def translate_split(ckpt: dict, *, split: str, n: int, seed: int, direction=None) -> dict:
+    def translate_split(ckpt: dict, *, split: str, n: int, seed: int, direction=None, style=None) -> dict:
         """`translate --split`: n pairs of a split (test: the 500 held out; train), drawn without replacement with
         the seed, and G's outputs: float32 input, output, target (N, C, H, W) in [-1, 1], int64 label (N,)."""
-        _one_way(direction)
+        _one_way(direction, style)
         from ganengine.checkpoint import generator_from_checkpoint
         from ganengine.data.images import to_unit_range
         from ganengine.data.paired import load_paired_digits
@@ -190,10 +190,10 @@ class Pix2PixFamily(Family):
                 "target": b.numpy().astype(np.float32), "label": data["label"][idx].numpy().astype(np.int64)}
 
     @staticmethod
-    def translate_image(ckpt: dict, path, direction=None) -> np.ndarray:
+    def translate_image(ckpt: dict, path, direction=None, style=None) -> np.ndarray:
         """`translate --input`: one image file (a sketch: light strokes on dark, or dark on light, inverted then)
         -> G's output as a uint8 (32, 32, 3) image."""
-        _one_way(direction)
+        _one_way(direction, style)
         from ganengine.checkpoint import generator_from_checkpoint
         from ganengine.data.images import read_image
         G, _, _ = generator_from_checkpoint(ckpt)
@@ -205,7 +205,9 @@ class Pix2PixFamily(Family):
         return image_grid(out.numpy(), nrow=1, pad=0)
 
 
-def _one_way(direction) -> None:
+def _one_way(direction, style=None) -> None:
+    if style is not None:
+        raise ConfigError("a pix2pix checkpoint has no styles; drop --style")
     if direction is not None:
         raise ConfigError("a pix2pix checkpoint translates one way (input -> image); drop --direction")
 
