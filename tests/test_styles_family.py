@@ -38,12 +38,15 @@ def test_smoke_every_phase_both_views_and_the_objective():
     run = GANRun(config=config, knobs=knobs)
     assert run.family.phases == ("both", "d", "g") and set(run.nets) == {"G", "D"}
     assert run.knobs.get("lambda_cls") == 1.0 and run.knobs.get("lambda_rec") == 10.0
+    assert run.knobs.get("lambda_id") == 5.0                                  # the preset's identity weight
     rows = np.concatenate([steps(run, 2), steps(run, 1, "d"), steps(run, 1, "g")])
     c = run.history.index
     assert np.isfinite(rows[:2, [c[n] for n in run.family.scalars]]).all()
     assert np.isnan(rows[2, c["loss/G"]]) and np.isfinite(rows[2, c["loss/D/style"]])
     assert np.isnan(rows[3, c["loss/D"]]) and np.isfinite(rows[3, c["loss/G/rec"]])
-    total = rows[[0, 1, 3], c["loss/G/GAN"]] + rows[[0, 1, 3], c["loss/G/style"]] + 10 * rows[[0, 1, 3], c["loss/G/rec"]]
+    g = rows[[0, 1, 3]]
+    total = g[:, c["loss/G/GAN"]] + g[:, c["loss/G/style"]] + 10 * g[:, c["loss/G/rec"]] + 5 * g[:, c["loss/G/id"]]
+    assert np.all(g[:, c["loss/G/id"]] > 0)
     np.testing.assert_allclose(rows[[0, 1, 3], c["loss/G"]], total, rtol=1e-5)
     assert np.all(rows[:3, c["loss/D"]] > rows[:3, c["loss/D/style"]])      # L_D = adversarial + 1 x style CE
     assert run.non_finite(rows) is None and run.updates == {"G": 3, "D": 3}
@@ -211,10 +214,11 @@ def test_other_families_refuse_a_style(tmp_path, capsys):
 def test_lambdas_are_live_knobs():
     config, knobs = tiny()
     run = GANRun(config=config, knobs=knobs)
-    events = run.apply_knobs(run.knobs.with_changes(lambda_rec=0.0, lambda_cls=2.0))
-    assert {e.kind for e in events} == {"lambda_rec", "lambda_cls"}
+    events = run.apply_knobs(run.knobs.with_changes(lambda_rec=0.0, lambda_cls=2.0, lambda_id=0.0))
+    assert {e.kind for e in events} == {"lambda_rec", "lambda_cls", "lambda_id"}
     rows = steps(run, 2)
     c = run.history.index
+    assert np.all(rows[:, c["loss/G/id"]] == 0)                               # lambda_id 0: StarGAN's objective
     np.testing.assert_allclose(rows[:, c["loss/G"]], rows[:, c["loss/G/GAN"]] + 2 * rows[:, c["loss/G/style"]],
                                rtol=1e-5)
     assert np.all(rows[:, c["loss/G/rec"]] > 0)

@@ -9,15 +9,22 @@ For a batch x of training images in styles s (one-hot c_s) and target styles t d
   L_G = g(D_adv(G(x, c_t)))                                                     fool D ...
       + lambda_cls * CE(D_cls(G(x, c_t)), t)                                    ... so that it sees style t ...
       + lambda_rec * mean |G(G(x, c_t), c_s) - x|                               ... and come back (the cycle)
+      + lambda_id * mean |G(x, c_s) - x|                                        x in its own style: unchanged
 with d, g the loss knob's pair through run.adversarial (StarGAN used WGAN-GP with 5 critic steps; the preset's loss
 is the one measured best here: ganengine/presets.py), CE the cross-entropy of D's style logits, and lambda_cls = 1,
 lambda_rec = 10 (section 4.1: "We use lambda_cls = 1 and lambda_rec = 10 in all of our experiments"). The
 reconstruction term is CycleGAN's cycle loss with one G: it forbids G to change what is not style (the digit).
+The identity term is not StarGAN's (lambda_id = 0 gives its objective): it is CycleGAN's identity loss (Zhu et al.
+2017, section 5.2, "regularize the generator to be near an identity mapping when real samples of the target domain
+are provided as the input"; junyanz/pytorch-CycleGAN-and-pix2pix --lambda_identity), one extra G pass per G step.
+Measured here (bench/STYLES.md): without it the plain code drifts to near-blank strokes and content kept falls
+from ~62% to ~50% while training; with it content kept stays above 90%.
 
 One iteration ("both"): d_steps D updates on L_D (the last one keeps its fakes and their graph), then one G update
 on L_G; "d" and "g" are one D or one G update alone (a G-only step draws a fresh batch and targets).
 Scalars: loss/D (L_D), loss/D/style (CE on real images), loss/G (L_G), loss/G/GAN, loss/G/style (CE on fakes),
-loss/G/rec (the unweighted L1), D(x), D(G(z))/before and /after (sigmoid of the patch logits, means), grad/G, grad/D.
+loss/G/rec (the unweighted L1), loss/G/id (the unweighted identity L1; 0 when lambda_id is 0), D(x), D(G(z))/before
+and /after (sigmoid of the patch logits, means), grad/G, grad/D.
 Views: "styles" (held-out digits x every style) and "interpolate" (mixed codes between two styles).
 """
 from __future__ import annotations
@@ -44,7 +51,7 @@ def _styles() -> tuple:
 class StylesFamily(Family):
     name = "styles"
     phases = ("both", "d", "g")
-    scalars = ("loss/D", "loss/G", "loss/G/GAN", "loss/G/style", "loss/G/rec", "loss/D/style", "D(x)",
+    scalars = ("loss/D", "loss/G", "loss/G/GAN", "loss/G/style", "loss/G/rec", "loss/G/id", "loss/D/style", "D(x)",
                "D(G(z))/before", "D(G(z))/after", "grad/G", "grad/D")
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("styles", "interpolate")
@@ -59,6 +66,10 @@ class StylesFamily(Family):
         # lambda_rec: weight of the reconstruction L1 |G(G(x, c_t), c_s) - x|; 10 in Choi et al. 2018 (section
         # 4.1), yunjey/stargan --lambda_rec.
         "lambda_rec": ("reconstruction weight lambda_rec", 0, 1000, 10.0),
+        # lambda_id: weight of the identity L1 |G(x, c_s) - x| (x re-rendered in its own style should not change);
+        # CycleGAN's identity loss (Zhu et al. 2017, section 5.2; junyanz/pytorch-CycleGAN-and-pix2pix
+        # --lambda_identity), not in StarGAN: 0 there. It anchors the plain code to the input digit.
+        "lambda_id": ("identity weight lambda_id", 0, 1000, 0.0),
     }
 
     def __init__(self, run):
@@ -104,14 +115,16 @@ class StylesFamily(Family):
 
     @staticmethod
     def cost_forwards(nets: dict, config, spec, batch: int):
-        """G = the 2 generator passes of an iteration (the translation and the way back), D = one D pass:
-        ganengine.cost's d_steps (G + 6 D) + 3 D + 2 G ~ the 2 G forwards (x3 with backward) and ~9 D passes."""
+        """G = the 3 generator passes of an iteration (the translation, the way back and the identity pass; the
+        last is skipped when lambda_id is 0, counted anyway), D = one D pass: ganengine.cost's d_steps (G + 6 D)
+        + 3 D + 2 G ~ the 3 G forwards (x3 with backward) and ~9 D passes."""
         G, D = nets["G"], nets["D"]
         x, c = torch.empty(batch, *spec.shape), torch.empty(batch, len(_styles()))
 
         def g_forward():
             fake = G(x, c)
             G(fake, c)                                                                   # the way back
+            G(x, c)                                                                      # the identity pass
             return fake
         return g_forward, (lambda fake: D(fake)[0])
 
@@ -164,9 +177,14 @@ class StylesFamily(Family):
         rec = G(fake, self._code(s))                            # ... and come back to the source style
         loss_rec = (rec - x).abs().mean()                       # the cycle: keep the digit
         loss = loss_gan + k.get("lambda_cls") * loss_cls + k.get("lambda_rec") * loss_rec
+        loss_id = torch.zeros((), device=x.device)
+        if k.get("lambda_id") > 0:                              # identity: x in its own style stays x
+            loss_id = (G(x, self._code(s)) - x).abs().mean()
+            loss = loss + k.get("lambda_id") * loss_id
         out["grad/G"] = run.update("G", loss)                   # descend L_G in G's weights (then EMA)
         out["loss/G"], out["loss/G/GAN"] = loss.detach(), loss_gan.detach()
         out["loss/G/style"], out["loss/G/rec"] = loss_cls.detach(), loss_rec.detach()
+        out["loss/G/id"] = loss_id.detach()
         out["D(G(z))/after"] = torch.sigmoid(adv.detach()).mean()
 
     def forget_transient(self) -> None:
