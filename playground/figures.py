@@ -301,6 +301,17 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
                             "title": {"text": "L1 (lower is better)"}}
         layout["margin"]["r"] = 56
         return {"data": data, "layout": layout}
+    if kind == "styles":
+        data = [_line(steps, [100 * h["content"] for h in history], "content kept: read as its digit (%)", REAL),
+                _line(steps, [100 * h["style_match"] for h in history], "style match (%)", FAKE),
+                {**_line(steps, [h["change"] for h in history], "change (1 = as much as the true style)", DISC,
+                         dash="dot"), "yaxis": "y2"}]
+        layout = _layout("Held-out digits in every style: content kept, style match", ytitle="%")
+        layout["yaxis"]["range"] = [0, 100]
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                            "title": {"text": "change"}}
+        layout["margin"]["r"] = 56
+        return {"data": data, "layout": layout}
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
 
 
@@ -314,6 +325,20 @@ def class_accuracy_figure(accuracy: list, class_names=None) -> dict:
     layout["hovermode"] = "closest"
     layout["yaxis"]["range"] = [0, 1]
     layout["xaxis"]["type"] = "category"
+    return {"data": data, "layout": layout}
+
+
+def per_style_figure(per_style: dict) -> dict:
+    """Style transfer: content kept and style match of each style's held-out outputs."""
+    names = list(per_style)
+    data = [{"type": "bar", "x": names, "y": _clean([per_style[n]["content"] for n in names]), "name": "content kept",
+             "marker": {"color": REAL}, "hovertemplate": "%{x}: %{y:.0%} read as their digit<extra></extra>"},
+            {"type": "bar", "x": names, "y": _clean([per_style[n]["style"] for n in names]), "name": "style match",
+             "marker": {"color": FAKE}, "hovertemplate": "%{x}: style named %{y:.0%}<extra></extra>"}]
+    layout = _layout("By style: content kept and style match", xtitle="style", ytitle="share", height=220)
+    layout["hovermode"] = "closest"
+    layout["yaxis"]["range"] = [0, 1]
+    layout["barmode"] = "group"
     return {"data": data, "layout": layout}
 
 

@@ -45,7 +45,9 @@ classifier shipped with the app sorts the samples into classes (the mode-collaps
 never trained on: the share the classifier reads as the source digit (the digit analogue of the paper's FCN-score),
 per class beside it, and PSNR and SSIM against the real digit (higher is closer). CycleGAN: the share of held-out
 digits that keep their class through G_AB and G_BA, the cycle L1 (how well A → B → A comes back) and the L1 to the
-known true target.
+known true target. Style transfer: content kept (held-out digits re-rendered in each style and still read as their
+digit), style match (a texture-statistics classifier names the style asked for) and change against the true
+rendering, overall and per style.
 """
 
 EXPLORE_HELP = """

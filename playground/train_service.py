@@ -579,7 +579,9 @@ def quality_figures(snap) -> tuple[str, str]:
     """The quality plot and the per-class plot (figure JSON) of a snapshot's quality history."""
     last = snap.quality[-1] if snap.quality else {}
     quality = figures.quality_figure(list(snap.quality), last.get("kind", ""), PUBLISHED.get(snap.spec.name))
-    if last.get("class_accuracy"):
+    if last.get("per_style"):
+        classes = figures.per_style_figure(last["per_style"])
+    elif last.get("class_accuracy"):
         classes = figures.class_accuracy_figure(last["class_accuracy"], snap.spec.class_names or None)
     else:
         note = "Digit data only (2-D data: see modes captured)." if snap.spec.is_points else \

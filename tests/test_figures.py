@@ -72,3 +72,12 @@ def test_translation_and_cycle_quality_figures():
     assert fig["data"][0]["y"] == [50] and fig["data"][1]["y"] == [25] and fig["data"][2]["yaxis"] == "y2"
     bars = class_accuracy_figure([1.0, None, 0.5])
     assert bars["data"][0]["y"] == [1.0, None, 0.5]
+
+
+def test_style_transfer_quality_figures():
+    from playground.figures import per_style_figure, quality_figure
+    h = [{"step": 3, "content": 0.9, "style_match": 0.5, "change": 0.7, "diversity": 0.1}]
+    fig = quality_figure(h, "styles")
+    assert fig["data"][0]["y"] == [90] and fig["data"][1]["y"] == [50] and fig["data"][2]["yaxis"] == "y2"
+    bars = per_style_figure({"plain": {"content": 1.0, "style": 0.5}, "hatched": {"content": 0.75, "style": 1.0}})
+    assert bars["data"][0]["x"] == ["plain", "hatched"] and bars["data"][1]["y"] == [0.5, 1.0]

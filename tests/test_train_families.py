@@ -211,3 +211,18 @@ def test_cyclegan_trains_in_the_train_tab_with_its_two_views_and_knobs(service):
     t = service.tick("v1")
     assert 'alt="cycles"' in t.grid_html and 'alt="identity"' in t.grid_html
     assert service.set_family_knob("v1", 1, 0).ok          # identity off: the knob the README's failure story uses
+
+
+def test_style_transfer_trains_in_the_train_tab_with_its_views_knobs_and_quality(service):
+    assert "digit-styles" in [v for _, v in service.dataset_choices()]
+    assert "digit-styles" in [v for _, v in service.preset_choices()]
+    s = service.preset_setup("digit-styles")
+    s.update(width=4, batch_size=5, sample_every=2)
+    assert service.apply_setup("v1", s).ok
+    assert {"lambda_cls", "lambda_rec", "lambda_id"} <= {k["name"] for k in service.family_knobs("v1")}
+    trainer = run_steps(service, "v1", 2)
+    trainer.measure_quality()
+    assert eventually(lambda: len(trainer.snapshot().quality) >= 1)
+    t = service.tick("v1")
+    assert 'alt="styles"' in t.grid_html
+    assert "content kept" in t.quality and "By style" in t.classes
