@@ -240,6 +240,10 @@ class TranslateService:
 
     @staticmethod
     def _check_family(family, data_title: str) -> None:
+        if "translate" in family.verbs and not family.one_image_translation:
+            raise Refusal(f"Your live run is a {family.name} run on {data_title}: the Translate tab does not take "
+                          f"this family yet (it needs a style choice). Its views in the Train tab show held-out "
+                          f"digits in every style as it learns.")
         if "translate" not in family.verbs:
             raise Refusal(f"Your live run is a {family.name} run on {data_title}: its G makes samples from noise "
                           f"and does not translate images. In the Train tab, pick the preset **{preset_title()}** "
@@ -268,6 +272,10 @@ class TranslateService:
         try:
             ckpt = read_checkpoint(p.read_bytes(), max_bytes=self.settings.max_upload_bytes)
             family = family_class(ckpt["_config"].family)
+            if "translate" in family.verbs and not family.one_image_translation:
+                return (f"⚠ That is a {family.name} checkpoint ({ckpt['_spec'].title}): the Translate tab does not "
+                        f"take this family yet (it needs a style choice); continue it in the Train tab or use "
+                        f"`python -m ganengine translate --style`.")
             if "translate" not in family.verbs:
                 return (f"⚠ That is a {family.name} checkpoint ({ckpt['_spec'].title}): its G makes samples from "
                         f"noise and does not translate images (try it in the Explore tab). Translate needs a "

@@ -226,3 +226,29 @@ def test_style_transfer_trains_in_the_train_tab_with_its_views_knobs_and_quality
     t = service.tick("v1")
     assert 'alt="styles"' in t.grid_html
     assert "content kept" in t.quality and "By style" in t.classes
+
+
+def test_the_translate_tab_says_it_does_not_take_style_transfer_yet(service):
+    """A family whose translate needs more than an image (a style code) gets a sentence, not a crash."""
+    from playground.translate_service import TranslateService
+    translate = TranslateService(registry=service.registry, settings=service.settings)
+    s = service.preset_setup("digit-styles")
+    s.update(width=4, batch_size=5)
+    service.apply_setup("v1", s)
+    run_steps(service, "v1", 1)
+    message = translate.describe("v1", "live")
+    assert "does not take this family yet" in message
+    path, _ = service.checkpoint_file("v1")
+    assert "does not take this family yet" in translate.load_checkpoint("v1", path)
+
+
+def test_the_translate_tab_takes_a_cyclegan_run_thin_to_thick(service):
+    from playground.translate_service import TranslateService
+    translate = TranslateService(registry=service.registry, settings=service.settings)
+    s = service.preset_setup("cyclegan-digits")
+    s.update(width=4, batch_size=2)
+    service.apply_setup("v1", s)
+    run_steps(service, "v1", 1)
+    assert not translate.describe("v1", "live").startswith("⚠")
+    shown = translate.example("v1", "live", 3)
+    assert shown.output is not None and shown.target is not None

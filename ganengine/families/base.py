@@ -38,6 +38,7 @@ class Family:
     datasets: tuple = ()          # the data names it trains on (RunConfig.data); each belongs to one family
     dataset_labels: tuple = ()    # (label, data name) for the app's dataset menu, where the app does not list them
     latent: bool = True           # whether G draws from a latent z (RunConfig.latent_dim matters)
+    one_image_translation: bool = True  # translate(a) alone answers (the app's Translate tab); False if it needs more
 
     def __init__(self, run):
         self.run = run

@@ -56,6 +56,7 @@ class StylesFamily(Family):
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("styles", "interpolate")
     verbs = ("translate",)
+    one_image_translation = False   # translate(x, code) needs a style code: not in the Translate tab yet
     datasets = STYLE_TASKS
     dataset_labels = (("Digits in 5 styles (unpaired, for style transfer)", "digit-styles"),)
     latent = False          # G(x, c) has no z: the style code picks the output
