@@ -238,6 +238,16 @@ def field_figure(field: dict, bounds: tuple, step: int | None = None, *, arrows:
     return {"data": data, "layout": layout}
 
 
+def _percent_layout(title: str, ytitle: str, right_title: str) -> dict:
+    """A 0-100 % axis on the left and a second axis from 0 on the right (the translation families' quality)."""
+    layout = _layout(title, ytitle=ytitle)
+    layout["yaxis"]["range"] = [0, 100]
+    layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                        "title": {"text": right_title}}
+    layout["margin"]["r"] = 56
+    return layout
+
+
 def quality_figure(history: list, kind: str, reference: dict | None = None) -> dict:
     """Quality over time: modes and % high quality (mixtures), or classes and FD (digits)."""
     if not history:
@@ -284,33 +294,21 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         data = [_line(steps, [100 * h["accuracy"] for h in history], "classifier reads the source digit (%)", REAL),
                 {**_line(steps, [h["psnr"] for h in history], "PSNR (dB)", DISC), "yaxis": "y2"},
                 {**_line(steps, [10 * h["ssim"] for h in history], "SSIM x 10", FAKE, dash="dot"), "yaxis": "y2"}]
-        layout = _layout("Held-out pairs: outputs read as their digit, PSNR, SSIM", ytitle="% read correctly")
-        layout["yaxis"]["range"] = [0, 100]
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
-                            "title": {"text": "PSNR dB, SSIM x 10"}}
-        layout["margin"]["r"] = 56
+        layout = _percent_layout("Held-out pairs: outputs read as their digit, PSNR, SSIM", "% read correctly", "PSNR dB, SSIM x 10")
         return {"data": data, "layout": layout}
     if kind == "cycle":
         data = [_line(steps, [100 * h["label_ab"] for h in history], "A→B read as its digit (%)", REAL),
                 _line(steps, [100 * h["label_ba"] for h in history], "B→A read as its digit (%)", REAL, dash="dash"),
                 {**_line(steps, [h["cycle_aba"] for h in history], "cycle L1 A→B→A", DISC), "yaxis": "y2"},
                 {**_line(steps, [h["l1_ab"] for h in history], "L1 to the true B", FAKE, dash="dot"), "yaxis": "y2"}]
-        layout = _layout("Held-out digits: kept their class, cycle and target L1", ytitle="% read correctly")
-        layout["yaxis"]["range"] = [0, 100]
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
-                            "title": {"text": "L1 (lower is better)"}}
-        layout["margin"]["r"] = 56
+        layout = _percent_layout("Held-out digits: kept their class, cycle and target L1", "% read correctly", "L1 (lower is better)")
         return {"data": data, "layout": layout}
     if kind == "styles":
         data = [_line(steps, [100 * h["content"] for h in history], "content kept: read as its digit (%)", REAL),
                 _line(steps, [100 * h["style_match"] for h in history], "style match (%)", FAKE),
                 {**_line(steps, [h["change"] for h in history], "change (1 = as much as the true style)", DISC,
                          dash="dot"), "yaxis": "y2"}]
-        layout = _layout("Held-out digits in every style: content kept, style match", ytitle="%")
-        layout["yaxis"]["range"] = [0, 100]
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
-                            "title": {"text": "change"}}
-        layout["margin"]["r"] = 56
+        layout = _percent_layout("Held-out digits in every style: content kept, style match", "%", "change")
         return {"data": data, "layout": layout}
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
 
