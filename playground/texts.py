@@ -73,15 +73,20 @@ CONTINUED = ("**Your checkpoint:** the run goes on exactly where it was saved (w
              "state). Its curves start at the saved step: a checkpoint keeps the state, not the history.")
 
 TRANSLATE_HELP = """
-### Draw, and let pix2pix translate it
-**pix2pix** (Isola et al. 2017) learns to turn one kind of image into another from pairs: here a digit's **edges**
-(a thin outline) into the **digit**. Its generator **G** sees only the edges and paints the digit; its discriminator
-**D** sees (edges, image) pairs and judges them **patch by patch** (a PatchGAN: is each small patch of this image a
-real digit's, for these edges?); an **L1** term (weight λ = 100) keeps G's output near the real digit, so D only has
-to fix what L1 blurs. Draw a digit on the canvas: after each stroke, your **live** G translates it, and while your
-run trains the output keeps changing as G learns (the edges2cats demo only ever ran a frozen model). G learned from
-edge maps, where each pen stroke is an *outline*: two thin lines on either side of it. A single line works too, but
-a shape you close (the triangle of a 4) comes out filled in; draw both sides of a stroke for the cleanest digits.
-Train one with the preset **pix2pix: edges -> digits** in the Train tab, or upload a pix2pix checkpoint.
-*Random held-out example* shows an edge map G never trained on, its output and the real digit.
+### Draw, and let your translating GAN answer
+A translating GAN's generator **G** turns one kind of image into another. Draw a digit on the canvas: after each
+stroke your **live** G translates it, and while your run trains the output keeps changing as G learns (the edges2cats
+demo only ever ran a frozen model). *Random held-out example* shows an input G never trained on, its output and the
+real answer. Train one in the Train tab, or upload a checkpoint:
+- **pix2pix** (Isola et al. 2017, preset *pix2pix: edges -> digits*) learns from **pairs**: a digit's edge map (its
+  outline) -> the digit. Its discriminator **D** judges (edges, image) pairs patch by patch (a PatchGAN) and an **L1**
+  term (λ = 100) keeps G near the real digit. A pen stroke is an *outline* to it: draw both sides of a stroke for the
+  cleanest digits; a shape you close (the triangle of a 4) comes out filled in.
+- **CycleGAN** (Zhu et al. 2017, preset *CycleGAN: thin <-> thick strokes*) learns from two piles of digits with **no
+  pairs**, so it learns two Gs: G_AB (thin -> thick) and G_BA (back). Pick the **direction**; the **cycle back**
+  G_BA(G_AB(x)) should return your drawing: the cycle loss asks exactly that, and is what keeps the digit a digit
+  when no pair says what the answer is. Your pen draws thin strokes: that is domain A.
+- **Style transfer** (StarGAN, Choi et al. 2018, preset *Style transfer: one G, five digit styles*): one G takes a
+  **style code** beside the image. Pick the **style**; *blend toward* mixes two codes (G's per-style normalisation is
+  interpolated), and the strip shows your digit in every style. The way back to *plain* is its reconstruction.
 """

@@ -1,5 +1,6 @@
-"""The Translate tab: draw a digit sketch and watch the live pix2pix G turn it into a digit as the run trains; random
-held-out examples (input | output | target); an uploaded image; a pix2pix checkpoint as the source.
+"""The Translate tab: draw a digit and watch the live translating G (pix2pix, CycleGAN, style transfer) answer as the
+run trains; the direction or style to pick, a blend between two styles, the cycle back; random held-out examples
+(input | output | target); an uploaded image; a checkpoint as the source.
 
 Only wiring lives here: each handler maps components to a TranslateService call (playground/translate_service.py).
 Gradio 6.31's Sketchpad, as measured in headless Chromium on this project's machine:
@@ -19,7 +20,8 @@ import gradio as gr
 
 from playground import texts
 from playground.editor_blobs import bound_blob_storage
-from playground.translate_service import (BRUSH_RADIUS, CANVAS, ERASER_RADIUS, Refusal, TranslateService)
+from playground.sketch_input import BRUSH_RADIUS, CANVAS, ERASER_RADIUS
+from playground.translate_service import Refusal, TranslateService
 from playground.ui_common import guarded, session_id, skips
 
 FOLLOW_SECONDS = 2.0      # while the live run trains, the last input is translated again this often
@@ -51,6 +53,12 @@ def build_translate_tab(service: TranslateService) -> dict:
                                  visible=False)
         source_msg = gr.Markdown("", elem_id="gp-tx-source-msg")
         with gr.Row(equal_height=False):
+            choice = gr.Dropdown([], value=None, label="Direction / style", visible=False, elem_id="gp-tx-choice")
+            blend_to = gr.Dropdown([], value=None, label="Blend toward (a second style)", visible=False,
+                                   elem_id="gp-tx-blend-to")
+            blend = gr.Slider(0, 1, value=0, step=0.05, label="Blend (0 = the style, 1 = the second)", visible=False,
+                              elem_id="gp-tx-blend")
+        with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 sketch = gr.Sketchpad(canvas_size=(CANVAS, CANVAS), fixed_canvas=True, type="numpy",
                                       image_mode="RGBA", format="png", layers=False, transforms=(), buttons=[],
@@ -69,86 +77,125 @@ def build_translate_tab(service: TranslateService) -> dict:
                                     height=200, buttons=["download"], elem_id="gp-tx-seen")
                     output = gr.Image(label="G's output", format="png", type="numpy", interactive=False, height=200,
                                       buttons=["download"], elem_id="gp-tx-output")
-                    target = gr.Image(label="The real digit", format="png", type="numpy", interactive=False,
+                    back = gr.Image(label="Back (the cycle)", format="png", type="numpy", interactive=False,
+                                    height=200, visible=False, buttons=["download"], elem_id="gp-tx-back")
+                    target = gr.Image(label="The real answer", format="png", type="numpy", interactive=False,
                                       height=200, visible=False, buttons=["download"], elem_id="gp-tx-target")
+                every = gr.Image(label="In every style", format="png", type="numpy", interactive=False, height=150,
+                                 visible=False, buttons=["download"], elem_id="gp-tx-every")
                 caption = gr.Markdown("", elem_id="gp-tx-caption")
         timer = gr.Timer(FOLLOW_SECONDS, active=False)
         # API-only: `translate` (see README) runs on these hidden components.
         with gr.Row(visible=False):
             api_file = gr.File(type="filepath")       # a file, not gr.Image: a non-image gets our sentence
             api_source = gr.Textbox(value="live")
+            api_choice = gr.Textbox(value="")
             api_output = gr.Image(type="numpy", format="png")
             api_button = gr.Button("translate")
 
-    shown = [seen, output, target, caption, timer]
+    shown = [seen, output, back, target, every, caption, timer]
+    asked = [choice, blend_to, blend]
+
+    def optional(image, label=None):
+        if image is None:
+            return gr.update(visible=False)
+        return gr.update(value=image, visible=True, **({"label": label} if label else {}))
 
     def show(t):
-        target_update = gr.update(value=t.target, visible=True) if t.target is not None else gr.update(visible=False)
-        return t.seen, t.output, target_update, t.text, gr.Timer(active=t.live)
+        return (t.seen, t.output, optional(t.back, t.back_label), optional(t.target), optional(t.every, t.every_label),
+                t.text, gr.Timer(active=t.live))
 
     def refuse(message: str):
-        return gr.skip(), gr.skip(), gr.skip(), message, gr.skip()
+        return skips(5) + (message, gr.skip())
 
-    @guarded(lambda msg: (msg,) + skips(2))
+    def controls_update(sid, key):
+        c = service.controls(sid, key)
+        values = [v for _, v in c.choices]
+        return (gr.update(choices=c.choices, value=values[0] if values else None, visible=bool(c.choices)),
+                gr.update(choices=c.choices, value=values[-1] if values else None, visible=c.blend),
+                gr.update(value=0, visible=c.blend))
+
+    @guarded(lambda msg: (msg,) + skips(5))
     def on_source(key, request: gr.Request):
-        message = service.describe(session_id(request), key)
-        return message, gr.update(visible=key == "upload"), gr.Timer(active=False)
+        sid = session_id(request)
+        message = service.describe(sid, key)
+        return (message, gr.update(visible=key == "upload"), gr.Timer(active=False)) + controls_update(sid, key)
 
-    @guarded(lambda msg: msg)
-    def on_checkpoint(path, request: gr.Request):
-        return service.load_checkpoint(session_id(request), path)
+    @guarded(lambda msg: (msg,) + skips(3))
+    def on_checkpoint(key, path, request: gr.Request):
+        sid = session_id(request)
+        return (service.load_checkpoint(sid, path),) + controls_update(sid, key)
 
     @guarded(refuse)
-    def on_draw(key, value, fit_v, request: gr.Request):
+    def on_draw(key, value, fit_v, choice_v, blend_to_v, blend_v, request: gr.Request):
         try:
-            return show(service.drawing(session_id(request), key, value, fit_v))
+            return show(service.drawing(session_id(request), key, value, fit_v, choice_v, blend_to_v, blend_v))
         except Refusal as why:
             return refuse(f"⚠ {why}")
 
     @guarded(refuse)
-    def on_example(key, request: gr.Request):
+    def on_example(key, choice_v, blend_to_v, blend_v, request: gr.Request):
         try:
-            return show(service.example(session_id(request), key, random.randrange(N_EXAMPLES)))
+            return show(service.example(session_id(request), key, random.randrange(N_EXAMPLES), choice_v,
+                                        blend_to_v, blend_v))
         except Refusal as why:
             return refuse(f"⚠ {why}")
 
     @guarded(refuse)
-    def on_image(key, path, fit_v, request: gr.Request):
+    def on_image(key, path, fit_v, choice_v, blend_to_v, blend_v, request: gr.Request):
         try:
-            return show(service.image_file(session_id(request), key, path, fit_v))
+            return show(service.image_file(session_id(request), key, path, fit_v, choice_v, blend_to_v, blend_v))
         except Refusal as why:
             return refuse(f"⚠ {why}")
 
-    @guarded(lambda msg: skips(2))
+    @guarded(refuse)
+    def on_ask(key, choice_v, blend_to_v, blend_v, request: gr.Request):
+        """A new direction, style or blend: the last input again (nothing to do before the first one)."""
+        try:
+            t = service.again(session_id(request), key, choice_v, blend_to_v, blend_v)
+        except Refusal as why:
+            return refuse(f"⚠ {why}")
+        return show(t) if t is not None else skips(7)
+
+    @guarded(lambda msg: skips(4))
     def on_follow(key, request: gr.Request):
         t = service.follow(session_id(request), key)
-        return (t.output, t.text) if t is not None else skips(2)
+        if t is None:
+            return skips(4)
+        return t.output, optional(t.back, t.back_label), optional(t.every, t.every_label), t.text
 
     @guarded(refuse)
     def on_clear(request: gr.Request):
         service.forget(session_id(request))
-        return None, None, gr.update(visible=False), "Draw a digit on the canvas.", gr.Timer(active=False)
+        hidden = gr.update(visible=False)
+        return None, None, hidden, hidden, hidden, "Draw a digit on the canvas.", gr.Timer(active=False)
 
     render = dict(show_progress="hidden", concurrency_limit=4, concurrency_id="translate")
-    source.input(on_source, source, [source_msg, checkpoint, timer], **render)
-    tab.select(on_source, source, [source_msg, checkpoint, timer], **render)
+    source_outputs = [source_msg, checkpoint, timer, choice, blend_to, blend]
+    source.input(on_source, source, source_outputs, **render)
+    tab.select(on_source, source, source_outputs, **render)
     tab.select(None, None, None, js=SELECT_BRUSH_JS)
-    checkpoint.upload(on_checkpoint, checkpoint, source_msg, show_progress="minimal")
-    sketch.change(on_draw, [source, sketch, fit], shown, trigger_mode="always_last", **render)
+    checkpoint.upload(on_checkpoint, [source, checkpoint], [source_msg, choice, blend_to, blend],
+                      show_progress="minimal")
+    sketch.change(on_draw, [source, sketch, fit] + asked, shown, trigger_mode="always_last", **render)
     sketch.clear(on_clear, None, shown, queue=False, show_progress="hidden")
-    fit.change(on_draw, [source, sketch, fit], shown, trigger_mode="always_last", **render)
-    example.click(on_example, source, shown, **render)
-    upload.upload(on_image, [source, upload, fit], shown, **render)
-    timer.tick(on_follow, source, [output, caption], trigger_mode="always_last", **render)
+    fit.change(on_draw, [source, sketch, fit] + asked, shown, trigger_mode="always_last", **render)
+    example.click(on_example, [source] + asked, shown, **render)
+    upload.upload(on_image, [source, upload, fit] + asked, shown, **render)
+    for control in (choice, blend_to):
+        control.input(on_ask, [source] + asked, shown, trigger_mode="always_last", **render)
+    blend.release(on_ask, [source] + asked, shown, trigger_mode="always_last", **render)
+    timer.tick(on_follow, source, [output, back, every, caption], trigger_mode="always_last", **render)
 
-    def api_translate(image, source_v, request: gr.Request):
-        """translate(image, source="live") -> image: G's output for an image file (a sketch: white strokes on black,
-        or dark strokes on light paper), 8x nearest-neighbour. source: "live" (this client's run) or "upload"."""
+    def api_translate(image, source_v, choice_v, request: gr.Request):
+        """translate(image, source="live", choice="") -> image: G's output for an image file (a sketch: white strokes
+        on black, or dark strokes on light paper), 8x nearest-neighbour. source: "live" (this client's run) or
+        "upload"; choice: a CycleGAN direction (ab, ba) or a style's name ("" = the first)."""
         key = source_v or "live"
         try:
-            return service.image_file(session_id(request), key, image).output
+            return service.image_file(session_id(request), key, image, True, choice_v or None).output
         except Refusal as why:
             raise gr.Error(str(why).replace("**", "")[:300]) from None
 
-    api_button.click(api_translate, [api_file, api_source], api_output, api_name="translate", **render)
+    api_button.click(api_translate, [api_file, api_source, api_choice], api_output, api_name="translate", **render)
     return {"sketch": sketch, "timer": timer}

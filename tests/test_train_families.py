@@ -228,18 +228,19 @@ def test_style_transfer_trains_in_the_train_tab_with_its_views_knobs_and_quality
     assert "content kept" in t.quality and "By style" in t.classes
 
 
-def test_the_translate_tab_says_it_does_not_take_style_transfer_yet(service):
-    """A family whose translate needs more than an image (a style code) gets a sentence, not a crash."""
+def test_the_translate_tab_takes_a_style_transfer_run_and_its_checkpoint(service):
+    """A family whose translate needs a style code gets the style menu and the blend (tests/test_translate_service)."""
     from playground.translate_service import TranslateService
     translate = TranslateService(registry=service.registry, settings=service.settings)
     s = service.preset_setup("digit-styles")
     s.update(width=4, batch_size=5)
     service.apply_setup("v1", s)
     run_steps(service, "v1", 1)
-    message = translate.describe("v1", "live")
-    assert "does not take this family yet" in message
+    assert not translate.describe("v1", "live").startswith("⚠")
+    assert len(translate.controls("v1", "live").choices) == 5 and translate.controls("v1", "live").blend
     path, _ = service.checkpoint_file("v1")
-    assert "does not take this family yet" in translate.load_checkpoint("v1", path)
+    assert translate.load_checkpoint("v1", path).startswith("Loaded")
+    assert translate.example("v1", "upload", 2, "pixel").target is not None
 
 
 def test_the_translate_tab_takes_a_cyclegan_run_thin_to_thick(service):

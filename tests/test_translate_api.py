@@ -50,3 +50,24 @@ def test_translate_an_image_file_with_the_clients_live_run(app, tmp_path):
     finally:
         c.predict(api_name="/leave")
         c.close()
+
+
+def test_translate_takes_a_style_or_direction_as_its_choice(app, tmp_path):
+    from gradio_client import Client, handle_file
+    playground, url = app
+    c = Client(url, verbose=False)
+    try:
+        started = json.loads(c.predict("digit-styles", api_name="/start"))
+        assert started["ok"], started
+        trainer = playground.registry.session(c.session_hash).live_trainer
+        assert waiting.wait_for(lambda: trainer.snapshot().step >= 1, 60, 0.1)
+        json.loads(c.predict(api_name="/pause"))
+        seven = handle_file(sketch(tmp_path / "seven.png"))
+        hatched = np.asarray(Image.open(c.predict(seven, "live", "hatched", api_name="/translate")).convert("L"))
+        brush = np.asarray(Image.open(c.predict(seven, "live", "brush", api_name="/translate")).convert("L"))
+        assert hatched.shape == brush.shape == (256, 256) and not np.array_equal(hatched, brush)
+        with pytest.raises(Exception, match="choose one of .*hatched"):
+            c.predict(seven, "live", "ab", api_name="/translate")
+    finally:
+        c.predict(api_name="/leave")
+        c.close()

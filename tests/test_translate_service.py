@@ -11,8 +11,8 @@ from playground.http_limits import MAX_BODY_BYTES
 from playground.sessions import SessionRegistry
 from playground.settings import Settings
 from playground.train_service import TrainService
-from playground.translate_service import (BRUSH_RADIUS, CANVAS, PRESET, Refusal, TranslateService, preset_title,
-                                          sketch_to_input)
+from playground.sketch_input import BRUSH_RADIUS, CANVAS, sketch_to_input
+from playground.translate_service import PRESET, Refusal, TranslateService, preset_title
 
 PRETRAINED_GAN = "assets/pretrained/dcgan_digits.pt"
 
@@ -159,7 +159,7 @@ def test_a_random_example_returns_input_output_and_target(services, p2p):
     _, tx = services
     t = tx.example("p2p", "live", 7)
     assert t.seen.shape == t.output.shape == t.target.shape == (256, 256, 3)
-    assert "held-out pair 8 of 500" in t.text
+    assert "held-out example 8 of 500" in t.text
     assert np.array_equal(tx.example("p2p", "live", 507).target, t.target)   # wrapped around
     with p2p.with_run() as run:
         a, b, label = run.source.held_out()
@@ -196,7 +196,7 @@ def test_bad_input_changes_nothing(services, p2p, tmp_path):
     ]:
         with pytest.raises(Refusal, match=why):
             call()
-    assert train.registry.session("p2p").explore["translate:last"]["a"] is last["a"]
+    assert train.registry.session("p2p").explore["translate:last"]["request"] is last["request"]
     assert p2p.snapshot().step >= 3 and good.output is not None
 
 
@@ -247,3 +247,96 @@ def test_a_checkpoint_source_translates_and_a_gan_checkpoint_is_refused(services
     example = tx.example("ckpt", "upload", 7)
     assert example.target is not None and np.array_equal(example.target, tx.example("p2p", "live", 7).target)
     assert tx.follow("ckpt", "upload") is None
+
+
+# ---- CycleGAN: a direction and the cycle back; style transfer: a style, a blend, every style ----------------------
+@pytest.fixture(scope="module")
+def cyc(services):
+    """A CycleGAN live run of 2 small steps in session "cyc"."""
+    train, _ = services
+    return train_steps(train, "cyc", "cyclegan-digits", 2, width=4, batch_size=2)
+
+
+@pytest.fixture(scope="module")
+def sty(services):
+    """A style-transfer live run of 2 small steps in session "sty"."""
+    train, _ = services
+    return train_steps(train, "sty", "digit-styles", 2, width=4, batch_size=5)
+
+
+def test_a_cyclegan_run_translates_either_way_and_shows_the_cycle_back(services, cyc):
+    train, tx = services
+    controls = tx.controls("cyc", "live")
+    assert [v for _, v in controls.choices] == ["ab", "ba"] and not controls.blend
+    assert "thin → thick" in controls.choices[0][0]
+    a = sketch_to_input(canvas_with(SEVEN))
+    with cyc.with_run() as run:
+        G_AB, G_BA = run.sampler("G_AB"), run.sampler("G_BA")
+        with torch.no_grad():
+            ab, ba = G_AB.eval()(a), G_BA.eval()(a)
+            ab_back, ba_back = G_BA(ab), G_AB(ba)
+        G_AB.train(), G_BA.train()
+    for choice, out, back in (("ab", ab, ab_back), ("ba", ba, ba_back), (None, ab, ab_back)):
+        t = tx.drawing("cyc", "live", canvas_with(SEVEN), True, choice)
+        assert np.array_equal(t.output[::8, ::8, 0], as_uint8(out[0, 0]))
+        assert np.array_equal(t.back[::8, ::8, 0], as_uint8(back[0, 0]))
+    assert "thin → thick" in t.text and "thin" in t.back_label and t.every is None
+    # a held-out example the other way: its input is the thick digit and its target the thin one
+    with cyc.with_run() as run:
+        a_held, b_held, _ = run.source.held_out()
+    t = tx.example("cyc", "live", 4, "ba")
+    assert np.array_equal(t.seen[::8, ::8, 0], as_uint8(b_held[4, 0]))
+    assert np.array_equal(t.target[::8, ::8, 0], as_uint8(a_held[4, 0]))
+    # another direction re-translates the last input (the example, now thin -> thick)
+    again = tx.again("cyc", "live", "ab")
+    assert np.array_equal(again.seen[::8, ::8, 0], as_uint8(a_held[4, 0]))
+    step = cyc.snapshot().step
+    last = train.registry.session("cyc").explore["translate:last"]
+    with pytest.raises(Refusal, match="choose one of ab, ba"):
+        tx.drawing("cyc", "live", canvas_with(SEVEN), True, "sideways")
+    assert train.registry.session("cyc").explore["translate:last"] is last and cyc.snapshot().step == step
+
+
+def test_a_style_run_translates_into_a_chosen_style_blends_two_and_shows_every_style(services, sty):
+    from ganengine.data.styles import STYLES
+    train, tx = services
+    controls = tx.controls("sty", "live")
+    assert sorted(v for _, v in controls.choices) == sorted(STYLES) and controls.blend
+    a = sketch_to_input(canvas_with(SEVEN))
+    eye = torch.eye(len(STYLES))
+    with sty.with_run() as run:
+        G = run.sampler()
+        G.eval()
+        with torch.no_grad():
+            hatched = G(a, eye[STYLES.index("hatched")][None])
+            mixed = G(a, 0.7 * eye[STYLES.index("hatched")][None] + 0.3 * eye[STYLES.index("brush")][None])
+            back = G(hatched, eye[0][None])
+        G.train()
+    t = tx.drawing("sty", "live", canvas_with(SEVEN), True, "hatched")
+    assert np.array_equal(t.output[::8, ::8, 0], as_uint8(hatched[0, 0]))
+    assert np.array_equal(t.back[::8, ::8, 0], as_uint8(back[0, 0])) and "plain" in t.back_label
+    assert t.every.shape[1] == len(STYLES) * 32 * 4 + (len(STYLES) + 1) * 2 and "stipple" in t.every_label
+    t = tx.drawing("sty", "live", canvas_with(SEVEN), True, "hatched", "brush", 0.3)
+    assert np.array_equal(t.output[::8, ::8, 0], as_uint8(mixed[0, 0])) and "30% toward brush" in t.text
+    with sty.with_run() as run:
+        renderings, _ = run.source.held_out()
+    t = tx.example("sty", "live", 9, "stipple")
+    assert np.array_equal(t.seen[::8, ::8, 0], as_uint8(renderings[9, 0, 0]))
+    assert np.array_equal(t.target[::8, ::8, 0], as_uint8(renderings[9, STYLES.index("stipple"), 0]))
+    for bad in (1.5, -0.1, "half", True):
+        with pytest.raises(Refusal, match="blend must be a number from 0 to 1"):
+            tx.drawing("sty", "live", canvas_with(SEVEN), True, "hatched", "brush", bad)
+
+
+def test_a_cyclegan_checkpoint_translates_as_its_live_run(services, cyc, tmp_path):
+    train, tx = services
+    from ganengine.checkpoint import checkpoint_bytes
+    path = tmp_path / "cyc.pt"
+    with cyc.with_run() as run:
+        path.write_bytes(checkpoint_bytes(run))
+    assert tx.load_checkpoint("cyc-ckpt", str(path)).startswith("Loaded")
+    assert [v for _, v in tx.controls("cyc-ckpt", "upload").choices] == ["ab", "ba"]
+    live = tx.drawing("cyc", "live", canvas_with(SEVEN), True, "ba")
+    t = tx.drawing("cyc-ckpt", "upload", canvas_with(SEVEN), True, "ba")
+    assert np.array_equal(t.output, live.output) and np.array_equal(t.back, live.back) and not t.live
+    assert np.array_equal(tx.example("cyc-ckpt", "upload", 3, "ba").target, tx.example("cyc", "live", 3, "ba").target)

@@ -18,6 +18,9 @@ for what rewind must restore beyond weights, optimisers and the run's RNG (with 
 A family that answers "translate" implements translate_split(ckpt, split=, n=, seed=, direction=, style=) -> arrays and
 translate_image(ckpt, path, direction=, style=) -> uint8 image; direction and style are the CLI's --direction and
 --style (None when not given), which the family validates (a family without directions or styles refuses them).
+The app's Translate tab asks such a family, with nets it gets from a live run or a checkpoint: translate_choices
+(directions or styles to pick from), translate_blend (whether two choices can be mixed), translate_input (G's input
+size), translate_with (the output, and the cycle back where there is one) and translate_example (a held-out example).
 """
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ class Family:
     datasets: tuple = ()          # the data names it trains on (RunConfig.data); each belongs to one family
     dataset_labels: tuple = ()    # (label, data name) for the app's dataset menu, where the app does not list them
     latent: bool = True           # whether G draws from a latent z (RunConfig.latent_dim matters)
-    one_image_translation: bool = True  # translate(a) alone answers (the app's Translate tab); False if it needs more
+    translate_blend: bool = False  # the Translate tab can mix two of translate_choices (a style code interpolation)
 
     def __init__(self, run):
         self.run = run
@@ -135,6 +138,34 @@ class Family:
     def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
         """`eval`: the family's metrics of a validated checkpoint, JSON-able."""
         return {"kind": "none", "note": "no metric for this family"}
+
+    # ---- the app's Translate tab (families with "translate" in verbs) ------------------------------------------
+    @staticmethod
+    def translate_choices(spec) -> list:
+        """(label, value) pairs of what the Translate tab asks besides the image (a direction, a style), the first
+        the default; [] when the family translates one way only."""
+        return []
+
+    @staticmethod
+    def translate_input(spec) -> tuple:
+        """(channels, side) of the translating G's input (a drawing is prepared to this size)."""
+        return spec.shape[0], spec.shape[-1]
+
+    @classmethod
+    @torch.no_grad()
+    def translate_with(cls, nets: dict, spec, x: torch.Tensor, choice=None, blend_to=None, blend: float = 0.0) -> dict:
+        """The Translate tab's answer for inputs x (B, C, H, W) in [-1, 1] on the nets' device: {"output": G(x)}, and
+        where the family has them "back" (the cycle back) with "back_label", "every" (one input in every choice)
+        with "every_label". nets: {sampling net name: module in eval mode}; choice / blend_to are values of
+        translate_choices (checked by the caller), blend in [0, 1] the share of blend_to."""
+        return {"output": nets[cls.sampling[0]](x)}
+
+    @staticmethod
+    def translate_example(held_out: tuple, i: int, choice=None) -> tuple:
+        """(input (1, C, H, W), target (1, C, H, W) or None, label) of held-out example i (the data source's
+        held_out() tuple) for the choice; the default reads (inputs, targets, labels)."""
+        a, b, label = held_out
+        return a[i:i + 1], b[i:i + 1], int(label[i])
 
 
 class eval_mode:

@@ -254,6 +254,30 @@ class CycleGANFamily(Family):
             return cycle_report(G_AB, G_BA, a, b, label)
         return job
 
+    # ---- the app's Translate tab ------------------------------------------------------------------------------
+    @staticmethod
+    def translate_choices(spec) -> list:
+        da, db = spec.extra.get("domains", ("A", "B"))
+        return [(f"A → B: {da} → {db}, by G_AB", "ab"), (f"B → A: {db} → {da}, by G_BA", "ba")]
+
+    @classmethod
+    @torch.no_grad()
+    def translate_with(cls, nets: dict, spec, x, choice=None, blend_to=None, blend: float = 0.0) -> dict:
+        """x through G_AB ("ab", default) or G_BA ("ba"), and back through the other G: the cycle of Zhu et al.
+        2017 (eq. 2), F(G(x)) ~ x, on an input of the visitor's."""
+        da, db = spec.extra.get("domains", ("A", "B"))
+        forward, backward, home = ((nets["G_AB"], nets["G_BA"], da) if (choice or "ab") == "ab"
+                                   else (nets["G_BA"], nets["G_AB"], db))
+        out = forward(x)                                                          # (B, 1, 32, 32)
+        return {"output": out, "back": backward(out), "back_label": f"Back to {home} (the cycle)"}
+
+    @staticmethod
+    def translate_example(held_out: tuple, i: int, choice=None) -> tuple:
+        """Held-out digit i: (a, T(a)) for "ab", (T(a), a) for "ba"; T is known, so the target is exact."""
+        a, b, label = held_out
+        x, target = (a, b) if (choice or "ab") == "ab" else (b, a)
+        return x[i:i + 1], target[i:i + 1], int(label[i])
+
     # ---- the CLI's verbs ----------------------------------------------------------------------------------------
     @staticmethod
     def _generators(ckpt: dict):

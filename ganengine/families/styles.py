@@ -56,7 +56,7 @@ class StylesFamily(Family):
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("styles", "interpolate")
     verbs = ("translate",)
-    one_image_translation = False   # translate(x, code) needs a style code: not in the Translate tab yet
+    translate_blend = True          # the Translate tab mixes two style codes (as the interpolate view)
     datasets = STYLE_TASKS
     dataset_labels = (("Digits in 5 styles (unpaired, for style transfer)", "digit-styles"),)
     latent = False          # G(x, c) has no z: the style code picks the output
@@ -231,6 +231,36 @@ class StylesFamily(Family):
             from ganengine.metrics.styles import style_report
             return style_report(G, renderings, label, _styles())
         return job
+
+    # ---- the app's Translate tab ------------------------------------------------------------------------------
+    @staticmethod
+    def translate_choices(spec) -> list:
+        return [(name, name) for name in _styles()[1:]] + [(_styles()[0], _styles()[0])]
+
+    @classmethod
+    @torch.no_grad()
+    def translate_with(cls, nets: dict, spec, x, choice=None, blend_to=None, blend: float = 0.0) -> dict:
+        """G(x, c) with c = (1 - blend) one-hot(choice) + blend one-hot(blend_to) (a mixed code interpolates G's
+        per-style normalisation, Dumoulin et al. 2017); back: G(G(x, c), plain), StarGAN's reconstruction (Choi et
+        al. 2018, eq. 4) with the input taken as plain; every: x in each of the K styles."""
+        names, G = _styles(), nets["G"]
+        eye = torch.eye(len(names), device=x.device)
+        code = eye[names.index(choice or names[1])]
+        if blend_to and blend > 0:
+            code = (1 - blend) * code + blend * eye[names.index(blend_to)]
+        n = len(x)
+        out = G(x, code.expand(n, -1))                                            # (B, 1, 32, 32)
+        back = G(out, eye[0].expand(n, -1))
+        every = torch.cat([G(x[:1], eye[k][None]) for k in range(len(names))])    # (K, 1, 32, 32)
+        return {"output": out, "back": back, "back_label": "Back to plain (the reconstruction)",
+                "every": every, "every_label": "Your digit in every style: " + " · ".join(names)}
+
+    @staticmethod
+    def translate_example(held_out: tuple, i: int, choice=None) -> tuple:
+        """Held-out digit i: its plain rendering, and its exact rendering in the chosen style as the target."""
+        renderings, label = held_out                                              # (N, K, 1, 32, 32), (N,)
+        k = _styles().index(choice or _styles()[1])
+        return renderings[i:i + 1, 0], renderings[i:i + 1, k], int(label[i])
 
     # ---- the CLI's verbs ----------------------------------------------------------------------------------------
     @staticmethod
