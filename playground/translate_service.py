@@ -62,6 +62,7 @@ class Controls:
     can be blended, and the label of the choice menu."""
     choices: list = field(default_factory=list)
     blend: bool = False
+    label: str = ""
 
 
 @dataclass
@@ -135,7 +136,8 @@ class TranslateService:
             family, spec = self._family_spec(sid, key)
         except Refusal:
             return Controls()
-        return Controls(choices=list(family.translate_choices(spec)), blend=bool(family.translate_blend))
+        return Controls(choices=list(family.translate_choices(spec)), blend=bool(family.translate_blend),
+                        label=family.translate_choice_label)
 
     def _live_trainer(self, sid: str):
         s = self.registry.session(sid)

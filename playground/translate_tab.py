@@ -111,8 +111,9 @@ def build_translate_tab(service: TranslateService) -> dict:
     def controls_update(sid, key):
         c = service.controls(sid, key)
         values = [v for _, v in c.choices]
-        return (gr.update(choices=c.choices, value=values[0] if values else None, visible=bool(c.choices)),
-                gr.update(choices=c.choices, value=values[-1] if values else None, visible=c.blend),
+        return (gr.update(choices=c.choices, value=values[0] if values else None, visible=bool(c.choices),
+                          label=c.label or "Direction / style"),
+                gr.update(choices=c.choices, value=values[1] if len(values) > 1 else None, visible=c.blend),
                 gr.update(value=0, visible=c.blend))
 
     @guarded(lambda msg: (msg,) + skips(5))
@@ -184,7 +185,7 @@ def build_translate_tab(service: TranslateService) -> dict:
     upload.upload(on_image, [source, upload, fit] + asked, shown, **render)
     for control in (choice, blend_to):
         control.input(on_ask, [source] + asked, shown, trigger_mode="always_last", **render)
-    blend.release(on_ask, [source] + asked, shown, trigger_mode="always_last", **render)
+    blend.input(on_ask, [source] + asked, shown, trigger_mode="always_last", **render)   # drag or typed number
     timer.tick(on_follow, source, [output, back, every, caption], trigger_mode="always_last", **render)
 
     def api_translate(image, source_v, choice_v, request: gr.Request):

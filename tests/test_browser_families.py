@@ -91,3 +91,37 @@ def test_pix2pix_trains_in_the_train_tab(checkpoint):
         fresh.screenshot(path=str(ARTIFACTS / "11-checkpoint-continued.png"), full_page=True)
         browser.close()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("title, views, knob, caption, artifact", [
+    ("CycleGAN: thin <-> thick strokes", ("cycles", "identity"), "lambda_cycle", "Cycles on 20 held-out digits",
+     "12-cyclegan-train.png"),
+    ("Style transfer: one G, five digit styles", ("styles", "interpolate"), "lambda_cls", "One held-out digit per row",
+     "13-styles-train.png"),
+])
+def test_an_unpaired_family_shows_its_views_knobs_and_quality(title, views, knob, caption, artifact):
+    """CycleGAN's cycle strips and identity view, the style family's styles and interpolation views: each with its
+    caption, its own knobs in the slider slots, and its quality curves once measured."""
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="load")
+        page.locator("#gp-start").wait_for(timeout=30_000)
+        pick_preset(page, title)
+        assert wait_for(lambda: knob in page.locator("#gp-family-knob-0").inner_text(), 20), f"no {knob} slider"
+        page.locator("#gp-start").click()
+        for view in views:
+            page.wait_for_selector(f"#gp-grid img[alt={view}]", timeout=120_000)
+        assert caption in page.locator("#gp-grid").inner_text()
+        assert wait_for(lambda: page.locator("#gp-plot-quality .scatterlayer .trace").count() >= 2, 180), \
+            "no quality curves"
+        page.locator("#gp-pause").click()
+        page.screenshot(path=str(ARTIFACTS / artifact), full_page=True)
+        browser.close()
+    assert not errors, errors

@@ -55,6 +55,60 @@ def test_identical_concurrent_generate_calls_all_decode():
     assert time.monotonic() - started < 90
 
 
+def test_identical_concurrent_translate_calls_all_decode(tmp_path):
+    """8 visitors whose live style-transfer runs are identical (same preset, seed and steps) send the same sketch and
+    style at the same instant, 6 rounds: every answer arrives whole and they are all the same picture."""
+    from gradio_client import Client, handle_file
+    from PIL import ImageDraw
+    sketch = tmp_path / "seven.png"
+    img = Image.new("L", (256, 256), 255)
+    ImageDraw.Draw(img).line([(80, 50), (180, 50), (110, 216)], fill=0, width=9)
+    img.save(sketch)
+    with running_app(max_trainers=VISITORS) as (playground, url):
+        # uploads and answers may wait behind training on a loaded 2-core machine: a slow answer is not a broken one
+        clients = [Client(url, verbose=False, httpx_kwargs={"timeout": 120}) for _ in range(VISITORS)]
+        train = playground.train
+        for c in clients:                       # identical runs: the preset's seed, 2 steps each
+            setup = train.preset_setup("digit-styles")
+            setup.update(width=4, batch_size=5)
+            assert not train.apply_setup(c.session_hash, setup).startswith("⚠")
+            assert not train.step(c.session_hash, "both", 2).startswith(("⚠", "⏳"))
+        for c in clients:
+            assert playground.registry.session(c.session_hash).live_trainer.wait_idle(60)
+        errors, images = [], []
+        lock = threading.Lock()
+
+        def call(client, barrier, style):
+            barrier.wait()
+            try:
+                path = client.predict(handle_file(str(sketch)), "live", style, api_name="/translate")
+                with Image.open(path) as im:
+                    im.load()
+                    pixels = np.asarray(im).copy()
+                with lock:
+                    images.append((style, pixels))
+            except Exception as err:  # what a visitor would have seen
+                with lock:
+                    errors.append(f"{type(err).__name__}: {str(err)[:120]}")
+
+        for r in range(6):
+            style = ("hatched", "brush")[r % 2]
+            barrier = threading.Barrier(VISITORS)
+            threads = [threading.Thread(target=call, args=(c, barrier, style)) for c in clients]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+        for c in clients:
+            c.close()
+    assert errors == [], f"{len(errors)} of {VISITORS * 6} identical calls broke: {errors[:5]}"
+    assert len(images) == VISITORS * 6
+    for style in ("hatched", "brush"):
+        same = [p for s, p in images if s == style]
+        assert all(np.array_equal(same[0], p) for p in same)
+    assert not np.array_equal(images[0][1], [p for s, p in images if s != images[0][0]][0])
+
+
 def test_cache_writers_never_expose_a_partial_file(tmp_path):
     """Writers of the same content race readers of its cache path: a reader must see no file or all of it."""
     from gradio import processing_utils

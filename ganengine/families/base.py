@@ -42,6 +42,7 @@ class Family:
     dataset_labels: tuple = ()    # (label, data name) for the app's dataset menu, where the app does not list them
     latent: bool = True           # whether G draws from a latent z (RunConfig.latent_dim matters)
     translate_blend: bool = False  # the Translate tab can mix two of translate_choices (a style code interpolation)
+    translate_choice_label: str = ""   # what translate_choices are, for the Translate tab's menu ("Direction")
 
     def __init__(self, run):
         self.run = run

@@ -255,6 +255,8 @@ class CycleGANFamily(Family):
         return job
 
     # ---- the app's Translate tab ------------------------------------------------------------------------------
+    translate_choice_label = "Direction"
+
     @staticmethod
     def translate_choices(spec) -> list:
         da, db = spec.extra.get("domains", ("A", "B"))

@@ -57,6 +57,7 @@ class StylesFamily(Family):
     views = ("styles", "interpolate")
     verbs = ("translate",)
     translate_blend = True          # the Translate tab mixes two style codes (as the interpolate view)
+    translate_choice_label = "Style"
     datasets = STYLE_TASKS
     dataset_labels = (("Digits in 5 styles (unpaired, for style transfer)", "digit-styles"),)
     latent = False          # G(x, c) has no z: the style code picks the output
