@@ -173,6 +173,11 @@ class Trainer:
     def step_g(self) -> None:
         self.step(1, "g")
 
+    def knobs_now(self) -> Knobs:
+        """The knobs once every accepted change applies (a snapshot shows them after the next step)."""
+        with self._cv:
+            return self._target_knobs
+
     def set_knobs(self, **changes) -> Knobs:
         """Change live settings (lr_g, lr_d, beta1, beta2, d_steps, loss, batch_size, label_smoothing, r1_weight,
         gp_weight, ema_decay, lr_decay_steps, lr_floor). Validated now (ConfigError, nothing changes); applied by

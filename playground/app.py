@@ -36,7 +36,9 @@ CSS = """
 #gp-counter p { font-size: 1.15em; margin: 0.2em 0; }
 .gp-live-plot { width: 100%; }
 #gp-explore-image img, #gp-class-strip img { image-rendering: pixelated; }
-#gp-tx-seen img, #gp-tx-output img, #gp-tx-target img { image-rendering: pixelated; }
+#gp-tx-seen img, #gp-tx-output img, #gp-tx-target img, #gp-tx-back img, #gp-tx-every img {
+  image-rendering: pixelated; }
+#gp-lr-g input[type=number], #gp-lr-d input[type=number] { display: none; }  /* log10: the box beside it takes the lr */
 """
 
 

@@ -405,10 +405,15 @@ class TrainService:
     def set_knob(self, sid: str, name: str, value) -> Reply:
         """Change one live setting (shared, or the visitor's family's own); with no trainer yet it goes into the
         setup. Bad values change nothing."""
-        config, _ = self._current(sid)
+        return self._set_knob(sid, name, value)[0]
+
+    def _set_knob(self, sid: str, name: str, value) -> tuple:
+        """(Reply, the setting's value now: the new one when accepted (a live run applies it before its next step),
+        else the one in use)."""
+        config, knobs = self._current(sid)
         family_knobs = family_class(config.family).KNOBS
         if name not in LIVE_KNOBS and name not in family_knobs:
-            return refused(f"⚠ {str(name)[:40]} is not a live setting of this run")
+            return refused(f"⚠ {str(name)[:40]} is not a live setting of this run"), None
         if name in ("lr_g", "lr_d"):
             value = lr_from_log(value)
         s = self.registry.session(sid)
@@ -421,10 +426,36 @@ class TrainService:
                 knobs = knobs.with_changes(**{name: value})
                 s.setup = (config, knobs)
         except (ConfigError, TypeError) as err:
-            return refused(f"⚠ {public_text(err)}")
+            return refused(f"⚠ {public_text(err)}"), self.knob(sid, name)
         shown = knobs.get(name)
         label = KNOB_LABELS.get(name) or family_knobs[name][0]
-        return done(f"{label} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{label} = {shown}")
+        return done(f"{label} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{label} = {shown}"), shown
+
+    def set_lr(self, sid: str, name: str, typed) -> tuple:
+        """A learning rate as people type it ("0.001", "1e-3", "3e-4"), within the slider's LR_RANGE: (Reply, the
+        run's lr afterwards). A refusal changes nothing and gives back the lr in use, so the box shows it again."""
+        if name not in ("lr_g", "lr_d"):
+            return refused(f"⚠ {str(name)[:40]} is not a learning rate"), None
+        try:
+            lr = float(str(typed).strip())
+        except ValueError:
+            lr = float("nan")
+        low, high = LR_RANGE
+        if not (math.isfinite(lr) and low <= lr <= high):
+            return (refused(f"⚠ type a learning rate from {low:g} to {high:g}, such as 0.001 or 2e-4; got "
+                            f"{str(typed)[:20]!r}"), self.knob(sid, name))
+        return self._set_knob(sid, name, math.log10(lr))
+
+    def set_lr_log(self, sid: str, name: str, value) -> tuple:
+        """The slider's log10(lr): (Reply, the run's lr afterwards)."""
+        return self._set_knob(sid, name, value)
+
+    def knob(self, sid: str, name: str):
+        """One setting's value in the visitor's run (accepted changes included) or setup."""
+        trainer = self.registry.session(sid).live_trainer
+        if trainer is not None:
+            return trainer.knobs_now().get(name)
+        return self._current(sid)[1].get(name)
 
     def set_knobs(self, sid: str, changes: dict) -> dict:
         """API form: several knobs at once, lrs given directly (not log10). Returns the knobs or an error."""
@@ -620,6 +651,9 @@ def public_text(err) -> str:
 def os_reason(err: OSError) -> str:
     """An OSError's reason without the server's file paths."""
     return err.strerror or type(err).__name__
+
+
+LR_RANGE = (1e-5, 1e-2)     # the learning-rate sliders' range (their value is log10 of it)
 
 
 def lr_from_log(value) -> float:

@@ -19,6 +19,11 @@ BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
 EMA_CHOICES = [("off", 0.0), ("0.99", 0.99), ("0.999", 0.999), ("0.9995", 0.9995), ("0.9999", 0.9999)]
 
 
+def lr_text(lr: float) -> str:
+    """A learning rate as the box beside its slider shows it, short: 0.001, 0.0005, 3.2e-05."""
+    return f"{lr:.2g}"
+
+
 def _log10(v: float) -> float:
     return round(math.log10(v), 2)
 
@@ -41,11 +46,20 @@ def build_train_tab(service: TrainService) -> dict:
                     reset = gr.Button("↺ Reset", size="sm", min_width=50, elem_id="gp-reset")
                 counter = gr.Markdown("Step **0**", elem_id="gp-counter")
                 status = gr.Markdown("Ready: press **Start**.", elem_id="gp-status")
+                reply = gr.Markdown("", elem_id="gp-reply")   # the answer to the visitor's last command: it stays
                 with gr.Accordion("Live knobs: change them while it trains", open=True):
-                    lr_g = gr.Slider(-5, -2, value=_log10(defaults["lr_g"]), step=0.05, elem_id="gp-lr-g",
-                                     label=f"G learning rate: {defaults['lr_g']:.1e}", info="log10 scale")
-                    lr_d = gr.Slider(-5, -2, value=_log10(defaults["lr_d"]), step=0.05, elem_id="gp-lr-d",
-                                     label=f"D learning rate: {defaults['lr_d']:.1e}", info="log10 scale")
+                    with gr.Row(equal_height=True):   # drag on a log scale, or type the number itself
+                        lr_g = gr.Slider(-5, -2, value=_log10(defaults["lr_g"]), step=0.05, elem_id="gp-lr-g",
+                                         label="G learning rate", info="drag: 1e-5 to 1e-2, log scale", buttons=[],
+                                         scale=3)
+                        lr_g_typed = gr.Textbox(value=lr_text(defaults["lr_g"]), label="G lr", elem_id="gp-lr-g-value",
+                                                min_width=80, scale=1)
+                    with gr.Row(equal_height=True):
+                        lr_d = gr.Slider(-5, -2, value=_log10(defaults["lr_d"]), step=0.05, elem_id="gp-lr-d",
+                                         label="D learning rate", info="drag: 1e-5 to 1e-2, log scale", buttons=[],
+                                         scale=3)
+                        lr_d_typed = gr.Textbox(value=lr_text(defaults["lr_d"]), label="D lr", elem_id="gp-lr-d-value",
+                                                min_width=80, scale=1)
                     d_steps = gr.Slider(1, 10, value=defaults["d_steps"], step=1, label="D steps per G step")
                     loss = gr.Dropdown(LOSS_CHOICES, value=defaults["loss"], label="Loss")
                     batch = gr.Dropdown(BATCH_CHOICES, value=defaults["batch_size"], label="Batch size")
@@ -121,8 +135,7 @@ def build_train_tab(service: TrainService) -> dict:
         updates[model] = gr.update(choices=service.model_choices(setup["data"]), value=setup["model"])
         updates[latent] = gr.update(value=setup["latent_dim"], visible=service.uses_latent(setup["data"]))
         updates[batch] = gr.update(choices=sorted({*BATCH_CHOICES, setup["batch_size"]}), value=setup["batch_size"])
-        updates[lr_g] = gr.update(value=shown["lr_g"], label=f"G learning rate: {setup['lr_g']:.1e}")
-        updates[lr_d] = gr.update(value=shown["lr_d"], label=f"D learning rate: {setup['lr_d']:.1e}")
+        updates[lr_g_typed], updates[lr_d_typed] = lr_text(setup["lr_g"]), lr_text(setup["lr_d"])
         return {**updates, **family_slider_updates(sid)}
 
     def family_slider_updates(sid: str) -> dict:
@@ -134,7 +147,7 @@ def build_train_tab(service: TrainService) -> dict:
                 visible=True, label=k["label"], minimum=k["low"], maximum=k["high"], step=k["step"], value=k["value"])
         return updates
 
-    form_outputs = list(form.values()) + family_sliders
+    form_outputs = list(form.values()) + family_sliders + [lr_g_typed, lr_d_typed]
 
     # Gradio injects gr.Request by annotation.
     @guarded(lambda msg: msg)
@@ -177,13 +190,13 @@ def build_train_tab(service: TrainService) -> dict:
         setup, msg = service.load_checkpoint(sid, path or "")
         if setup is None:
             return {setup_msg: msg}
-        return {**show_setup(setup, sid), setup_msg: msg, status: msg, points: gr.update(visible=False),
+        return {**show_setup(setup, sid), setup_msg: msg, reply: msg, points: gr.update(visible=False),
                 preset: gr.update(value=None), watch: texts.CONTINUED}
 
     preset.input(on_preset, [preset, seed], form_outputs + [watch, setup_msg, points])
     data.input(on_data, form_inputs, [model, points, latent, setup_msg] + family_sliders)
     points.upload(on_setup, form_inputs, setup_msg)
-    resume.upload(on_resume, resume, form_outputs + [setup_msg, status, points, preset, watch])
+    resume.upload(on_resume, resume, form_outputs + [setup_msg, reply, points, preset, watch])
     for comp in (model, seed):
         comp.input(on_setup, form_inputs, setup_msg)
     for comp in (latent, width):
@@ -204,19 +217,24 @@ def build_train_tab(service: TrainService) -> dict:
             return service.set_knob(session_id(request), name, value)
         return handler
 
-    def lr_label(who):
-        def label(value):
-            try:
-                lr = 10 ** float(value)
-            except (TypeError, ValueError, OverflowError):
-                return gr.skip()
-            return gr.update(label=f"{who} learning rate: {lr:.1e}") if math.isfinite(lr) else gr.skip()
-        return label
+    def lr_dragged(name):
+        @guarded(lambda msg: (msg, gr.skip()))
+        def handler(value, request: gr.Request):
+            reply, lr = service.set_lr_log(session_id(request), name, value)
+            return reply, lr_text(lr) if lr is not None else gr.skip()   # the box shows the lr the run uses
+        return handler
 
-    lr_g.release(knob_handler("lr_g"), lr_g, knob_msg)
-    lr_d.release(knob_handler("lr_d"), lr_d, knob_msg)
-    lr_g.change(lr_label("G"), lr_g, lr_g, queue=False, show_progress="hidden")
-    lr_d.change(lr_label("D"), lr_d, lr_d, queue=False, show_progress="hidden")
+    def lr_typed(name):
+        @guarded(lambda msg: (msg, gr.skip(), gr.skip()))
+        def handler(text, request: gr.Request):
+            reply, lr = service.set_lr(session_id(request), name, text)
+            return reply, lr_text(lr) if lr is not None else gr.skip(), _log10(lr) if lr is not None else gr.skip()
+        return handler
+
+    for slider, box, name in ((lr_g, lr_g_typed, "lr_g"), (lr_d, lr_d_typed, "lr_d")):
+        slider.release(lr_dragged(name), slider, [knob_msg, box])
+        box.submit(lr_typed(name), box, [knob_msg, box, slider])
+        box.blur(lr_typed(name), box, [knob_msg, box, slider])
     for comp, name in ((d_steps, "d_steps"), (smoothing, "label_smoothing"), (r1, "r1_weight")):
         comp.release(knob_handler(name), comp, knob_msg)
     for comp, name in ((loss, "loss"), (batch, "batch_size"), (ema, "ema_decay")):
@@ -230,12 +248,12 @@ def build_train_tab(service: TrainService) -> dict:
             return fn(session_id(request))
         return handler
 
-    start.click(command(service.start), None, status)
-    pause.click(command(service.pause), None, status)
-    step.click(command(lambda sid: service.step(sid, "both")), None, status)
-    step_d.click(command(lambda sid: service.step(sid, "d")), None, status)
-    step_g.click(command(lambda sid: service.step(sid, "g")), None, status)
-    reset.click(command(service.reset), None, status)
+    start.click(command(service.start), None, reply)
+    pause.click(command(service.pause), None, reply)
+    step.click(command(lambda sid: service.step(sid, "both")), None, reply)
+    step_d.click(command(lambda sid: service.step(sid, "d")), None, reply)
+    step_g.click(command(lambda sid: service.step(sid, "g")), None, reply)
+    reset.click(command(service.reset), None, reply)
 
     tick_outputs = [counter, status, losses, dprob, gradnorm, panel, grid, timeline, quality, classes, diagnosis]
 
@@ -261,7 +279,7 @@ def build_train_tab(service: TrainService) -> dict:
     def on_rewind(index, request: gr.Request):
         return service.rewind(session_id(request), index)
 
-    rewind_btn.click(on_rewind, timeline, status)
+    rewind_btn.click(on_rewind, timeline, reply)
 
     def file_handler(fn):
         @guarded(lambda msg: (gr.update(visible=False), msg))

@@ -125,6 +125,24 @@ def test_lr_from_log():
     assert lr_from_log("x") != lr_from_log("x")  # NaN, refused later by Knobs
 
 
+def test_a_typed_learning_rate_is_taken_as_people_write_it(service):
+    """Issue 15: typing 0.001 used to be read as log10 (an error toast, and a label the run disagreed with)."""
+    service.apply_setup("v1", small_ring(service))
+    for typed, lr in (("0.001", 1e-3), (" 2e-4 ", 2e-4), ("1E-2", 1e-2)):
+        reply, now = service.set_lr("v1", "lr_g", typed)
+        assert reply.ok and now == pytest.approx(lr) and service.knob("v1", "lr_g") == pytest.approx(lr)
+    service.start("v1")
+    assert wait_step(service, "v1", 2)
+    reply, now = service.set_lr("v1", "lr_d", "0.0005")
+    assert reply.ok and "5.00e-04" in reply and now == pytest.approx(5e-4)
+    before = service.knob("v1", "lr_d")
+    for bad in ("abc", "", "-3", "0.5", "nan", "inf", None):
+        reply, now = service.set_lr("v1", "lr_d", bad)
+        assert not reply.ok and "type a learning rate from 1e-05 to 0.01" in reply
+        assert now == before == service.knob("v1", "lr_d")          # nothing changed; the box gets the lr back
+    service.pause("v1")
+
+
 def test_saved_checkpoints_survive_a_restart(tmp_path):
     """Saving writes to the save folder; a new app (registry and service) finds and loads it unchanged."""
     from ganengine.checkpoint import read_checkpoint
