@@ -317,10 +317,12 @@ class Trainer:
             return self._snapshot
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no steps are queued and the run is not training (for scripts and tests)."""
+        """Block until no steps are queued, the run is not training and its snapshot says so (scripts, tests, the
+        API's /pause and /step, whose answers must not show the state from before)."""
         deadline = time.monotonic() + timeout
         with self._cv:
-            while self._commands or self._busy or self._render_busy or (self._running and not self._stop_flag):
+            while self._commands or self._busy or self._render_busy or (self._running and not self._stop_flag) \
+                    or (self._status_dirty and self.alive):    # a pause not yet published: the snapshot says running
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False

@@ -62,6 +62,27 @@ def test_start_status_knobs_pause(app):
         c.close()
 
 
+def test_pause_and_step_answer_with_the_state_after_them(app):
+    """Issue 15: /step answered with the status from before the step and /pause could answer "running"."""
+    playground, url = app
+    c = client(url)
+    try:
+        assert json.loads(c.predict("ring8", api_name="/start"))["ok"]
+        for _ in range(3):
+            assert wait_for(lambda: status(c)["step"] >= 1)
+            answer = json.loads(c.predict(api_name="/pause"))
+            assert answer["status"] == "paused", answer["status"]
+            step = answer["step"]
+            for kind in ("both", "d", "g"):
+                answer = json.loads(c.predict(kind, 1, api_name="/step"))
+                assert answer["ok"] and answer["step"] == step + 1 and answer["status"] == "paused", answer
+                step += 1
+            assert json.loads(c.predict(api_name="/start"))["ok"]
+    finally:
+        c.predict(api_name="/leave")
+        c.close()
+
+
 def test_generate_returns_an_image(app):
     _, url = app
     c = client(url)
