@@ -109,7 +109,7 @@ class RestorePoints:
     """Copies of a run's full training state at a few steps, for rewinding: at most ``max_points`` of them and at
     most ``max_bytes`` in all (older points are thinned like FrameHistory's frames; the first is kept)."""
 
-    def __init__(self, *, max_points: int = 8, max_bytes: int = 48 * 2**20):
+    def __init__(self, *, max_points: int = 32, max_bytes: int = 48 * 2**20):
         self.max_points, self.max_bytes = max_points, max_bytes
         self._points: list[tuple[int, dict, int]] = []  # (step, state, bytes)
 

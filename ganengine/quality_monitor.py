@@ -23,6 +23,7 @@ class QualityMonitor:
         self.take_job, self.progress, self.on_result = take_job, progress, on_result
         self.every = float(every)
         self._history: deque = deque(maxlen=capacity)
+        self._generation = 0     # grows when the history is cut: a measurement taken before is dropped
         self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
         self._wake = threading.Event()
@@ -35,13 +36,24 @@ class QualityMonitor:
     def clear(self) -> None:
         with self._lock:
             self._history.clear()
+            self._generation += 1
+
+    def truncate_after(self, step: int) -> None:
+        """Forget the measurements after ``step`` (the run was rewound there), and one in flight."""
+        with self._lock:
+            kept = [r for r in self._history if r["step"] <= step]
+            self._history.clear()
+            self._history.extend(kept)
+            self._generation += 1
 
     def measure(self) -> dict:
         """Evaluate the current nets now (blocks the caller about a second) and record the result."""
+        with self._lock:
+            generation = self._generation
         run_number, step, seconds, job = self.take_job()  # frozen copies, taken between two training steps
         record = {"step": step, "time": seconds, **job()}
         with self._lock:
-            if self.progress()[0] == run_number:  # not reset or replaced meanwhile
+            if self.progress()[0] == run_number and self._generation == generation:  # not reset, replaced, rewound
                 self._history.append(record)
         self.on_result()
         return record

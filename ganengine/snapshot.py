@@ -31,6 +31,12 @@ class Snapshot:
     limits: dict = field(default_factory=dict)
     quality: tuple = ()         # periodic metrics: dicts with "step", "time" and the family's quality job's keys
     run_number: int = 0         # grows when the trainer's run is replaced (reset, new setup, checkpoint loaded)
+    restore_steps: tuple = ()   # the steps a rewind can go back to (ganengine.history.RestorePoints)
+
+    def rewind_target(self, step: int):
+        """The step a rewind to ``step`` goes to: the latest restore point at or before it, or None."""
+        earlier = [s for s in self.restore_steps if s <= step]
+        return earlier[-1] if earlier else None
 
     @property
     def running(self) -> bool:

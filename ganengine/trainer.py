@@ -265,6 +265,7 @@ class Trainer:
         self.pause()
         with self.with_run() as run:
             back = run.rewind(int(step))
+            self.quality.truncate_after(back)   # measurements of the abandoned path go with it
             run.add_event("rewind", f"rewound to step {back}")
             run.remember_good()
             self._visuals = run.render_visuals()
@@ -595,7 +596,8 @@ class Trainer:
             metrics=run.history.columns_dict(), latest=latest, events=tuple(run.events), visuals=visuals,
             timeline_steps=tuple(steps), timeline_frames=tuple(frames), config=run.config, knobs=knobs,
             spec=run.spec, version=version, visuals_version=visuals_version, run_number=self._run_number,
-            limits={"max_steps": self.max_steps, "max_seconds": self.max_seconds}, quality=self.quality.history())
+            limits={"max_steps": self.max_steps, "max_seconds": self.max_seconds}, quality=self.quality.history(),
+            restore_steps=tuple(run.restore_points.steps))
         with self._lock:
             self._snapshot = snap
         if self._on_publish is not None:

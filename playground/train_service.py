@@ -543,8 +543,9 @@ class TrainService:
             return image_html(None, "No frames yet: they are taken every few steps.")
         i = whole_number(index, -2**62, 2**62)
         i = len(snap.timeline_frames) - 1 if i is None else int(np.clip(i, 0, len(snap.timeline_frames) - 1))
-        return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: "
-                                                   f"step {snap.timeline_steps[i]}", alt="past samples")
+        step = snap.timeline_steps[i]
+        return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: step {step:,}"
+                                                   f" · {rewind_note(snap, step)}", alt="past samples")
 
     def rewind(self, sid: str, index) -> Reply:
         """Rewind the visitor's run to the timeline frame ``index`` (the nearest restore point at or before it)."""
@@ -565,8 +566,16 @@ class TrainService:
         spend(s, before, trainer.snapshot())
         self._apply_budget(s, trainer)
         s.sent.clear()
-        return done(f"Rewound to step {back:,}: weights, optimisers and random state as they were. Change a knob, "
-                    f"then press Start to take a different path.")
+        nearest = "" if back == steps[i] else f" (the nearest restore point at or before step {steps[i]:,})"
+        return done(f"Rewound to step {back:,}{nearest}: weights, optimisers and random state as they were; the "
+                    f"curves, frames and quality after it are gone. Change a knob, then press Start to take a "
+                    f"different path.")
+
+    def timeline_position(self, sid: str) -> tuple:
+        """(frames on the timeline, the last frame's index) after the run moved (a rewind)."""
+        trainer = self.registry.session(sid).live_trainer
+        n = len(trainer.snapshot().timeline_steps) if trainer is not None else 0
+        return n, max(n - 1, 0)
 
     def export_gif(self, sid: str) -> tuple[Optional[str], str]:
         s = self.registry.session(sid)
@@ -651,6 +660,17 @@ def public_text(err) -> str:
 def os_reason(err: OSError) -> str:
     """An OSError's reason without the server's file paths."""
     return err.strerror or type(err).__name__
+
+
+def rewind_note(snap, step: int) -> str:
+    """Where a rewind to a frame at ``step`` goes, said before it does (restore points are kept at fewer steps than
+    frames: ganengine.history.RestorePoints)."""
+    target = snap.rewind_target(step)
+    if target is None:
+        return "too old to rewind to (older than every restore point kept)"
+    if target == step:
+        return "Rewind goes to this step"
+    return f"Rewind goes to step {target:,}, the nearest restore point kept before it"
 
 
 LR_RANGE = (1e-5, 1e-2)     # the learning-rate sliders' range (their value is log10 of it)

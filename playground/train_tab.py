@@ -275,11 +275,14 @@ def build_train_tab(service: TrainService) -> dict:
 
     timeline.change(on_timeline, timeline, frame, show_progress="hidden")
 
-    @guarded(lambda msg: msg)
+    @guarded(lambda msg: (msg, gr.skip(), gr.skip()))
     def on_rewind(index, request: gr.Request):
-        return service.rewind(session_id(request), index)
+        sid = session_id(request)
+        answer = service.rewind(sid, index)
+        n, last = service.timeline_position(sid)        # the timeline follows: its last frame is the rewound step
+        return answer, gr.update(maximum=max(n - 1, 1), value=last), service.timeline_frame(sid, last)
 
-    rewind_btn.click(on_rewind, timeline, reply)
+    rewind_btn.click(on_rewind, timeline, [reply, timeline, frame])
 
     def file_handler(fn):
         @guarded(lambda msg: (gr.update(visible=False), msg))

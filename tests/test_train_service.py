@@ -95,7 +95,19 @@ def test_timeline_and_exports(service):
     assert wait_step(service, "v1", 350)
     service.pause("v1")
     html = service.timeline_frame("v1", 0)
-    assert "data:image/png;base64," in html and "step 1<" in html  # the first frame is the first step
+    assert "data:image/png;base64," in html and "step 1 ·" in html  # the first frame is the first step
+    snap = service.registry.session("v1").live_trainer.snapshot()
+    thinned = [i for i, st in enumerate(snap.timeline_steps) if snap.rewind_target(st) not in (None, st)]
+    if thinned:                       # a frame without its own restore point says where a rewind goes instead
+        i = thinned[-1]
+        target = snap.rewind_target(snap.timeline_steps[i])
+        assert f"Rewind goes to step {target:,}" in service.timeline_frame("v1", i)
+        answer = service.rewind("v1", i)
+        assert answer.ok and f"Rewound to step {target:,} (the nearest restore point" in answer
+        assert service.timeline_position("v1")[1] == len(service.registry.session("v1").live_trainer.snapshot()
+                                                         .timeline_steps) - 1
+    else:
+        assert "Rewind goes to this step" in service.timeline_frame("v1", len(snap.timeline_steps) - 1)
     assert "frame" in service.timeline_frame("v1", 10**9)  # out of range is clamped
     path, msg = service.export_gif("v1")
     assert path and open(path, "rb").read(6) == b"GIF89a"

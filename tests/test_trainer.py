@@ -212,6 +212,30 @@ def test_rewind_replays_exactly_and_allows_a_different_path(tiny_points):
     t.close()
 
 
+def test_rewind_says_where_it_goes_and_drops_the_abandoned_quality(tiny_points):
+    """Issue 15: rewinding to a frame went to another step, and the quality plot kept the abandoned path."""
+    config, knobs = tiny_points
+    t = Trainer(config=config, knobs=knobs, threads=1)
+    t.step(40)
+    assert t.wait_idle(20)
+    t.measure_quality()
+    t.step(40)
+    assert t.wait_idle(20)
+    t.measure_quality()
+    snap = t.snapshot()
+    assert [q["step"] for q in snap.quality] == [40, 80]
+    assert set(snap.restore_steps) <= set(snap.timeline_steps) and 0 < len(snap.restore_steps)
+    for step in snap.timeline_steps:        # what the page says before a rewind is where it goes
+        target = snap.rewind_target(step)
+        assert target == max(s for s in snap.restore_steps if s <= step)
+    frame = snap.timeline_steps[len(snap.timeline_steps) // 2]
+    assert t.rewind(frame) == snap.rewind_target(frame)
+    after = t.snapshot()
+    assert [q["step"] for q in after.quality] == [40] or frame < 40 and after.quality == ()
+    assert max(after.timeline_steps) == after.step and max(after.restore_steps) == after.step
+    t.close()
+
+
 def test_restore_points_are_bounded():
     from ganengine.history import RestorePoints
     rp = RestorePoints(max_points=4, max_bytes=1000)
