@@ -17,10 +17,7 @@ G's distribution matches the data (the Jensen-Shannon divergence between them is
 D(G(z)) is shown *before* and *after* D's update, as the PyTorch DCGAN example prints it: the gap is how much one
 D step moved the verdict.
 
-**Losses.** Loss D is D's binary cross-entropy, (BCE on real + BCE on fake) / 2: at equilibrium it sits near
-log 2 ≈ 0.69. Loss G is what G minimises; for the non-saturating loss it is −log D(G(z)), again ≈ 0.69 at
-equilibrium. GAN losses do not fall steadily like a classifier's: they see-saw as each player answers the other.
-A Loss D that drops to 0 while Loss G climbs means D is winning.
+{losses}
 
 **Gradient norms** say how hard each player is pushed. If |grad G| collapses while D(G(z)) ≈ 0, G has stopped
 learning: the *vanishing gradient* of the minimax loss (try the "D wins" preset, then switch the loss to *ns*).
@@ -34,6 +31,39 @@ where G's loss pushes each fake next. At equilibrium the map turns grey and the 
 
 **Dotted lines** on the curves mark every setting you changed, so you can see what it did.
 """
+
+# What the loss curves sit at when D can no longer tell real from fake (D's logit 0, D(.) = 0.5), per loss knob
+# (ganengine/losses.py has the formulas).
+LOSS_EQUILIBRIUM = {
+    "ns": "Loss D is D's binary cross-entropy, (BCE on real + BCE on fake) / 2: at equilibrium it sits near "
+          "log 2 ≈ 0.69. Loss G is the non-saturating −log D(G(z)), again ≈ 0.69 at equilibrium.",
+    "minimax": "Loss D is D's binary cross-entropy, (BCE on real + BCE on fake) / 2: at equilibrium it sits near "
+               "log 2 ≈ 0.69. Loss G is the minimax log(1 − D(G(z))): ≈ −0.69 at equilibrium, near 0 while D "
+               "wins (its gradient vanishes there).",
+    "lsgan": "Least squares (Mao et al. 2017): Loss D = ((D(x) − 1)² + D(G(z))²) / 2 on D's raw output, Loss G = "
+             "(D(G(z)) − 1)² / 2. At equilibrium the raw output is 0.5 everywhere: Loss D ≈ 0.25, Loss G ≈ 0.125.",
+    "hinge": "Hinge (Lim & Ye 2017, SNGAN): Loss D = mean relu(1 − score on reals) + mean relu(1 + score on fakes), "
+             "Loss G = −mean score on fakes. The score is not a probability: with both scores near 0 Loss D is "
+             "about 2, and it usually hovers around 1 to 2 while the game is balanced; Loss G wanders around 0 "
+             "(its level means little, its swings do).",
+    "wgan-gp": "Wasserstein with a gradient penalty (Gulrajani et al. 2017): Loss D = mean score on fakes − mean "
+               "score on reals (+ the penalty), minus D's estimate of the distance between the two distributions: "
+               "it rises toward 0 as G closes the gap. Loss G = −mean score on fakes; its level means little.",
+}
+FAMILY_LOSS_NOTE = {
+    "pix2pix": " Loss G here also holds λ·L1 to the true output (the dashed curve): it falls steadily.",
+    "cyclegan": " Loss G here also holds the cycle and identity terms (dashed curves): they fall steadily.",
+    "styles": " Loss G here also holds the style, reconstruction and identity terms (dashed curves).",
+}
+
+
+def how_to_read(loss: str = "ns", family: str = "gan") -> str:
+    """The "How to read this" text, its losses paragraph for the loss and family in use."""
+    losses = (f"**Losses.** {LOSS_EQUILIBRIUM.get(loss, LOSS_EQUILIBRIUM['ns'])}{FAMILY_LOSS_NOTE.get(family, '')} "
+              f"GAN losses do not fall steadily like a classifier's: they see-saw as each player answers the other. "
+              f"A Loss D that drops toward its floor while Loss G climbs means D is winning.")
+    return HOW_TO_READ.replace("{losses}", losses)
+
 
 QUALITY_HELP = """
 **Quality** is measured every few seconds on a frozen copy of G (2,500 samples), off the training thread.

@@ -23,7 +23,7 @@ from ganengine.families import FAMILIES, family_class, family_for_data
 from ganengine.metrics.mixtures import PUBLISHED
 from ganengine.presets import PRESETS, get_preset, preset_for_data
 from ganengine.render import gif_bytes
-from playground import figures
+from playground import figures, texts
 from playground.live_plot import figure_json
 from playground.replies import Reply, done, refused
 from playground.sessions import NoSlot, SessionGone, SessionRegistry, remaining_budget, spend
@@ -64,6 +64,7 @@ class Tick:
     quality: Optional[str] = None
     classes: Optional[str] = None
     diagnosis: Optional[str] = None
+    how_to_read: Optional[str] = None  # "How to read this", for the loss and family in use
     running: bool = False
 
 
@@ -531,6 +532,10 @@ class TrainService:
         diag = diagnosis_text(snap)
         if sent.get("diagnosis") != diag:
             sent["diagnosis"] = tick.diagnosis = diag
+        reading = (snap.knobs.loss, snap.config.family)
+        if sent.get("how_to_read") != reading:
+            sent["how_to_read"] = reading
+            tick.how_to_read = texts.how_to_read(*reading)
         return tick
 
     def timeline_frame(self, sid: str, index) -> str:

@@ -106,7 +106,7 @@ def build_train_tab(service: TrainService) -> dict:
                         download = gr.File(label="Download", visible=False, interactive=False)
                         file_msg = gr.Markdown("")
                     with gr.Column(min_width=280):
-                        gr.Markdown(texts.HOW_TO_READ, elem_id="gp-how-to-read")
+                        how = gr.Markdown(texts.how_to_read(), elem_id="gp-how-to-read")
                 with gr.Accordion("Quality and diagnostics", open=True):
                     diagnosis = gr.Markdown("Diagnostics appear once training runs.", elem_id="gp-diagnosis")
                     with gr.Row():
@@ -255,7 +255,7 @@ def build_train_tab(service: TrainService) -> dict:
     step_g.click(command(lambda sid: service.step(sid, "g")), None, reply)
     reset.click(command(service.reset), None, reply)
 
-    tick_outputs = [counter, status, losses, dprob, gradnorm, panel, grid, timeline, quality, classes, diagnosis]
+    tick_outputs = [counter, status, losses, dprob, gradnorm, panel, grid, timeline, quality, classes, diagnosis, how]
 
     @guarded(lambda msg: skips(len(tick_outputs)))
     def on_tick(request: gr.Request):
@@ -265,7 +265,7 @@ def build_train_tab(service: TrainService) -> dict:
             return gr.skip() if v is None else v
         timeline_update = gr.skip() if t.timeline_max is None else gr.update(maximum=max(t.timeline_max, 1))
         return (t.counter, t.status, opt(t.losses), opt(t.dprob), opt(t.gradnorm), opt(t.panel), opt(t.grid_html),
-                timeline_update, opt(t.quality), opt(t.classes), opt(t.diagnosis))
+                timeline_update, opt(t.quality), opt(t.classes), opt(t.diagnosis), opt(t.how_to_read))
 
     timer.tick(on_tick, None, tick_outputs, concurrency_limit=None, show_progress="hidden", queue=False)
 

@@ -200,3 +200,18 @@ def test_a_new_dataset_in_the_form_starts_from_its_tuned_preset(service):
     assert service.apply_setup("v", {"data": "grid25"}).startswith("Setup ready")
     config, knobs = service.registry.session("v").setup
     assert config.data == "grid25" and config.depth == service.preset_setup("grid25")["depth"]
+
+
+def test_how_to_read_follows_the_loss_and_family_in_use(service):
+    """Issue 15: the text said Loss D sits near 0.69 while the image presets use the hinge loss."""
+    service.apply_setup("v1", small_ring(service))
+    service.step("v1", "both", 1)
+    service.registry.session("v1").live_trainer.wait_idle(20)
+    first = service.tick("v1").how_to_read
+    assert "log 2 ≈ 0.69" in first
+    assert service.tick("v1").how_to_read is None                    # sent once until it changes
+    assert service.set_knob("v1", "loss", "hinge").ok
+    service.step("v1", "both", 1)
+    service.registry.session("v1").live_trainer.wait_idle(20)
+    hinge = service.tick("v1").how_to_read
+    assert "Hinge" in hinge and "0.69" not in hinge
