@@ -60,15 +60,24 @@ def build_train_tab(service: TrainService) -> dict:
                                          scale=3)
                         lr_d_typed = gr.Textbox(value=lr_text(defaults["lr_d"]), label="D lr", elem_id="gp-lr-d-value",
                                                 min_width=80, scale=1)
-                    d_steps = gr.Slider(1, 10, value=defaults["d_steps"], step=1, label="D steps per G step")
-                    loss = gr.Dropdown(LOSS_CHOICES, value=defaults["loss"], label="Loss")
-                    batch = gr.Dropdown(BATCH_CHOICES, value=defaults["batch_size"], label="Batch size")
+                    d_steps = gr.Slider(1, 10, value=defaults["d_steps"], step=1, label="D steps per G step",
+                                        info="D updates before each G update (k in Goodfellow et al.'s Algorithm 1)")
+                    loss = gr.Dropdown(LOSS_CHOICES, value=defaults["loss"], label="Loss",
+                                       info="the pair of objectives D and G minimise: see How to read this")
+                    batch = gr.Dropdown(BATCH_CHOICES, value=defaults["batch_size"], label="Batch size",
+                                        info="real and fake samples per update: larger is smoother but slower")
                     smoothing = gr.Slider(0, 0.3, value=defaults["label_smoothing"], step=0.05,
-                                          label="One-sided label smoothing (real target 1 - s)")
-                    r1 = gr.Slider(0, 10, value=defaults["r1_weight"], step=0.05, label="R1 penalty weight γ")
-                    ema = gr.Dropdown(EMA_CHOICES, value=defaults["ema_decay"], label="EMA of G's weights (samples)")
+                                          label="One-sided label smoothing (real target 1 - s)",
+                                          info="D aims at 1 - s on reals so it cannot get over-confident "
+                                               "(Salimans et al. 2016)")
+                    r1 = gr.Slider(0, 10, value=defaults["r1_weight"], step=0.05, label="R1 penalty weight γ",
+                                   info="penalises D's gradient on real images (Mescheder et al. 2018): calms D")
+                    ema = gr.Dropdown(EMA_CHOICES, value=defaults["ema_decay"], label="EMA of G's weights (samples)",
+                                      info="samples come from a running average of G's weights: less flicker "
+                                           "(Yazıcı et al. 2019)")
                     decay = gr.Number(value=defaults["lr_decay_steps"], precision=0, minimum=0,
-                                      label="LR decay: steps until both lrs reach the preset's floor (0 = constant)")
+                                      label="LR decay: steps until both lrs reach the preset's floor (0 = constant)",
+                                      info="learning rates fall linearly to the floor over these steps")
                     family_sliders = [gr.Slider(0, 1, value=0, step=1, visible=False, elem_id=f"gp-family-knob-{i}")
                                       for i in range(FAMILY_SLOTS)]
                     knob_msg = gr.Markdown("", elem_id="gp-knob-msg")
