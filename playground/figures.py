@@ -340,13 +340,18 @@ def per_style_figure(per_style: dict) -> dict:
     return {"data": data, "layout": layout}
 
 
-def class_histogram_figure(hist: list | None, class_names=None, *, note: str = "") -> dict:
-    """The mode-collapse meter for digits: the share of generated samples the classifier puts in each class."""
+def class_histogram_figure(hist: list | None, class_names=None, *, note: str = "", unrecognisable=None) -> dict:
+    """The mode-collapse meter for digits: the share of generated samples the classifier puts in each class, and
+    (when measured) a grey "?" bar for the samples it recognises as no digit (ganengine.metrics.digits)."""
     if not hist:
         return empty_figure("Generated digits by class", note or "Appears with the first quality measurement.", 220)
     names = list(class_names or [str(i) for i in range(len(hist))])
-    data = [{"type": "bar", "x": names, "y": _clean(hist), "marker": {"color": FAKE},
+    share = 1.0 if unrecognisable is None else 1.0 - float(unrecognisable)
+    data = [{"type": "bar", "x": names, "y": _clean([h * share for h in hist]), "marker": {"color": FAKE},
              "hovertemplate": "class %{x}: %{y:.1%}<extra></extra>", "name": "generated"}]
+    if unrecognisable is not None:
+        data.append({"type": "bar", "x": ["?"], "y": [float(unrecognisable)], "marker": {"color": GREY},
+                     "hovertemplate": "no recognisable digit: %{y:.1%}<extra></extra>", "name": "unrecognisable"})
     layout = _layout(f"Generated samples by class (balanced: ~{100 / len(hist):.0f}% each)", xtitle="class",
                      ytitle="share", height=220)
     layout["hovermode"] = "closest"

@@ -632,7 +632,7 @@ def quality_figures(snap) -> tuple[str, str]:
         note = "Digit data only (2-D data: see modes captured)." if snap.spec.is_points else \
             "No per-class view for this family." if last and "class_histogram" not in last else ""
         classes = figures.class_histogram_figure(last.get("class_histogram"), snap.spec.class_names or None,
-                                                 note=note)
+                                                 note=note, unrecognisable=last.get("unrecognisable"))
     return figure_json(quality), figure_json(classes)
 
 

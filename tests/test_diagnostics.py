@@ -70,3 +70,22 @@ def test_oscillation_on_a_synthetic_cycle():
     assert {d.kind for d in diagnose(metrics, [], [], "ns")} == {"oscillation"}
     calm = {**metrics, "D(G(z))/before": 0.5 + 0.02 * np.sin(2 * np.pi * steps / 100)}
     assert diagnose(calm, [], [], "ns") == []
+
+
+def test_noise_is_unrecognisable_not_an_eight():
+    """Issue 15: pure noise was counted as 100% digit "8" (the classifier's softmax is 93% sure of it)."""
+    import torch
+
+    from ganengine.data.images import load_bundled_mnist, to_unit_range
+    from ganengine.metrics.digits import digit_metrics
+    torch.manual_seed(0)
+    noise = digit_metrics(torch.rand(1000, 1, 28, 28) * 2 - 1)
+    assert noise["unrecognisable"] > 0.8
+    grey = digit_metrics(torch.zeros(500, 1, 28, 28))      # an untrained G's flat output
+    assert grey["unrecognisable"] == 1.0 and grey["classes"] == 0
+    images, _ = load_bundled_mnist()
+    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(1))[:2500]
+    real = digit_metrics(to_unit_range(images[perm]))
+    assert real["unrecognisable"] < 0.02 and real["classes"] == 10
+    from ganengine.metrics.diagnostics import _collapsed
+    assert not _collapsed({"kind": "digits", **grey})       # no digits yet is not mode collapse

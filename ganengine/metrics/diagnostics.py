@@ -82,6 +82,8 @@ def _collapsed(q: dict) -> bool:
     if q.get("kind") == "mixture":
         return q["modes"] < q["num_modes"] or q["reverse_kl"] > 0.3
     if q.get("kind") == "digits":
+        if q.get("unrecognisable", 0) > 0.5:       # mostly no digits yet: nothing to call collapsed
+            return False
         return q["classes"] < len(q["class_histogram"]) or q["kl_uniform"] > 0.3
     return False
 
