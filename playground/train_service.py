@@ -196,13 +196,17 @@ class TrainService:
             trainer = s.live_trainer
             if trainer is None:
                 return done("Setup ready: press **Start** (or Step) to train.")
+            old = trainer.snapshot()
             try:
                 self._reset(s, trainer, config=config, knobs=knobs)
             except (ConfigError, DataUnavailable) as err:
                 return refused(f"⚠ {public_text(err)}")
             except OSError as err:
                 return refused(f"⚠ could not read the data ({os_reason(err)})")
-        return done("Rebuilt with the new setup: step 0, paused. Press **Start**.")
+        replaced = (f"Your {old.config.data} run at step {old.step:,} was replaced (save a checkpoint first to keep "
+                    f"one). " if old.step > 0 else "")
+        return done(f"{replaced}Rebuilt with the new setup ({config.data}, {config.model}): step 0, paused. Press "
+                    f"**Start**.")
 
     def load_checkpoint(self, sid: str, upload_path: str) -> tuple[Optional[dict], str]:
         """Continue a saved run (a .pt this app or the CLI wrote) in the visitor's trainer, paused at its step, with

@@ -176,7 +176,7 @@ def build_train_tab(service: TrainService) -> dict:
         else:
             msg = service.apply_setup(sid, setup, points_path=values[points] or "")
         return {model: gr.update(choices=choices, value=setup["model"]), points: gr.update(visible=needs_upload),
-                latent: gr.update(visible=service.uses_latent(data_v)), setup_msg: msg,
+                latent: gr.update(visible=service.uses_latent(data_v)), setup_msg: msg, reply: msg,
                 **family_slider_updates(sid)}
 
     @guarded(lambda msg: {setup_msg: msg})
@@ -190,7 +190,7 @@ def build_train_tab(service: TrainService) -> dict:
             return {setup_msg: f"⚠ the seed must be a whole number from 0 to {MAX_SEED}"}
         s["seed"] = seed_v
         msg = service.apply_setup(sid, {name: s[name] for name in form}, base=s)
-        return {**show_setup(s, sid), watch: service.preset_watch(name), setup_msg: msg,
+        return {**show_setup(s, sid), watch: service.preset_watch(name), setup_msg: msg, reply: msg,
                 points: gr.update(visible=False)}
 
     @guarded(lambda msg: {setup_msg: msg})
@@ -202,8 +202,8 @@ def build_train_tab(service: TrainService) -> dict:
         return {**show_setup(setup, sid), setup_msg: msg, reply: msg, points: gr.update(visible=False),
                 preset: gr.update(value=None), watch: texts.CONTINUED}
 
-    preset.input(on_preset, [preset, seed], form_outputs + [watch, setup_msg, points])
-    data.input(on_data, form_inputs, [model, points, latent, setup_msg] + family_sliders)
+    preset.input(on_preset, [preset, seed], form_outputs + [watch, setup_msg, reply, points])
+    data.input(on_data, form_inputs, [model, points, latent, setup_msg, reply] + family_sliders)
     points.upload(on_setup, form_inputs, setup_msg)
     resume.upload(on_resume, resume, form_outputs + [setup_msg, reply, points, preset, watch])
     for comp in (model, seed):

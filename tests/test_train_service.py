@@ -215,3 +215,15 @@ def test_how_to_read_follows_the_loss_and_family_in_use(service):
     service.registry.session("v1").live_trainer.wait_idle(20)
     hinge = service.tick("v1").how_to_read
     assert "Hinge" in hinge and "0.69" not in hinge
+
+
+def test_a_new_setup_says_which_run_it_replaced(service):
+    """Issue 15: choosing a preset silently discarded the running run."""
+    assert "Setup ready" in service.apply_setup("v1", small_ring(service))
+    service.step("v1", "both", 3)
+    service.registry.session("v1").live_trainer.wait_idle(20)
+    setup = small_ring(service)
+    setup["data"] = "spiral"
+    answer = service.apply_setup("v1", setup)
+    assert answer.ok and "Your ring8 run at step 3 was replaced" in answer and "(spiral, mlp)" in answer
+    assert "was replaced" not in service.apply_setup("v1", small_ring(service))     # nothing trained: nothing lost
