@@ -17,7 +17,8 @@ MODELS = ("mlp", "dcgan", "cgan")       # the gan family's models
 PAIRED_TASKS = ("edges2digits", "blur2digits")  # the pix2pix family's data (ganengine.data.paired)
 UNPAIRED_TASKS = ("thin2thick",)        # the cyclegan family's data (ganengine.data.unpaired)
 STYLE_TASKS = ("digit-styles",)         # the styles family's data (ganengine.data.styles)
-FAMILIES = ("gan", "pix2pix", "cyclegan", "styles")  # ganengine.families (the registry: ganengine/families/__init__.py)
+SR_TASKS = ("lowres7", "lowres14")       # the srgan family's data (ganengine.data.lowres)
+FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "srgan")  # ganengine.families (the registry: ganengine/families/__init__.py)
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_SEED = 2**31 - 1
@@ -70,11 +71,11 @@ class RunConfig:
     """Structural settings: changing any of these rebuilds the run."""
     family: str = "gan"            # GAN family, one of FAMILIES (ganengine.families): what data and models fit
     data: str = "ring8"            # dataset name: DATASETS for gan, PAIRED_TASKS for pix2pix, UNPAIRED_TASKS cyclegan,
-                                   # STYLE_TASKS styles
+                                   # STYLE_TASKS styles, SR_TASKS srgan
     model: str = "mlp"             # the gan family's model, one of MODELS (other families ignore it)
     latent_dim: int = 64           # size of the noise vector z
     width: int = 128               # hidden width (mlp) or base channel count (dcgan, cgan)
-    depth: int = 3                 # hidden layers of the 2-D MLPs; pix2pix: PatchGAN layers; cyclegan: G's res blocks
+    depth: int = 3                 # hidden layers of the 2-D MLPs; pix2pix: PatchGAN layers; cyclegan, srgan: G's res blocks
     image_size: int = 0            # image side in pixels; 0 = the dataset's own (28 MNIST, 32 CIFAR-10, 64 CelebA)
     seed: int = 0                  # fixes init, data order and noise
     device: str = "auto"           # auto = cuda, then mps, then cpu

@@ -88,6 +88,15 @@ _STYLES = dict(family="styles", data="digit-styles", model="stargan", width=8, d
 _STYLES_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.999,
                      lambda_cls=1.0, lambda_rec=10.0, lambda_id=5.0)
 
+# SRGAN on the low-res digits (7x7 -> 28x28), probed on the shared 2-core CPU (bench/SRGAN.md): SRResNet G width 16
+# with 4 residual blocks (width 32 ran ~4x slower per step for the same accuracy per step), conv D width 16, batch 16
+# (32 learned less per second), Adam 1e-3 (0.9, 0.999) for both (the paper's beta1 0.9; its lr 1e-4 needs far more
+# steps: 3e-4 reached 87% where 1e-3 reached 94% at step 300), the paper's ns loss and 1e-3 adversarial weight, and
+# an MSE warm-up (the SRResNet) of 400 steps, after which D joins.
+_SRGAN = dict(family="srgan", data="lowres7", model="srresnet", width=16, depth=4, sample_every=50)
+_SRGAN_KNOBS = dict(loss="ns", lr_g=1e-3, lr_d=1e-3, beta1=0.9, beta2=0.999, batch_size=16, adv_weight=1e-3,
+                    mse_warmup_steps=400.0)
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
            watch="Purple fakes spread from one blob to all 8 green modes while D's heatmap fades to grey (D(x) = 0.5).",
@@ -136,15 +145,19 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                  "keeps its digit; loss/D/style falls first (D learns the styles), then loss/G/style (Choi et al. "
                  "2018).",
            config=_STYLES, knobs=_STYLES_KNOBS, seconds=300),
+    Preset(name="sr-digits", title="SRGAN: 7x7 -> 28x28 digits",
+           watch="The MSE warm-up (SRResNet) first: the SRGAN row turns from blur into digits and PSNR climbs past "
+                 "bicubic's; then D joins (the dotted line) and strokes sharpen (Ledig et al. 2017).",
+           config=_SRGAN, knobs=_SRGAN_KNOBS, seconds=120),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
                     "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
-                    "digit-styles": "digit-styles"}
+                    "digit-styles": "digit-styles", "lowres7": "sr-digits", "lowres14": "sr-digits"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
-                   "cyclegan": "cyclegan-digits", "styles": "digit-styles"}
+                   "cyclegan": "cyclegan-digits", "styles": "digit-styles", "srgan": "sr-digits"}
 
 
 def get_preset(name: str) -> Preset:

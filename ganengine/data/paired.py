@@ -114,21 +114,28 @@ class PairedDigitSource:
 
     def __init__(self, task: str = "edges2digits", *, seed: int, device="cpu"):
         data = load_paired_digits(task)
-        self.task, self.device = task, device
-        self.spec = DataSpec(name=task, title=f"Paired digits: {TASKS[task]}", kind="paired", shape=(1, SIDE, SIDE),
-                             num_classes=10, class_names=tuple(str(d) for d in range(10)), size=len(data["train"]),
-                             source="assets/mnist5k.npz (LeCun, Cortes, Burges; CC BY-SA 3.0), pairs made offline",
-                             extra={"input_shape": (1, SIDE, SIDE), "held_out": len(data["test"])})
+        self.task = task
+        spec = DataSpec(name=task, title=f"Paired digits: {TASKS[task]}", kind="paired", shape=(1, SIDE, SIDE),
+                        num_classes=10, class_names=tuple(str(d) for d in range(10)), size=len(data["train"]),
+                        source="assets/mnist5k.npz (LeCun, Cortes, Burges; CC BY-SA 3.0), pairs made offline",
+                        extra={"input_shape": (1, SIDE, SIDE), "held_out": len(data["test"])})
+        self._hold(data, spec, seed, device)
+
+    def _hold(self, data: dict, spec: DataSpec, seed: int, device) -> None:
+        """Keep the training and held-out pairs of a load_paired_digits-like dict (any input and target sizes: the
+        low-res digits of ganengine.data.lowres use this too) and start the seeded training order."""
+        self.spec, self.device = spec, device
         train, test = data["train"], data["test"]
-        self.inputs = data["input"][train].to(device)      # (4500, 1, 32, 32) uint8
-        self.targets = data["target"][train].to(device)    # (4500, 1, 32, 32) uint8
+        self.inputs = data["input"][train].to(device)      # (4500, 1, h, w) uint8
+        self.targets = data["target"][train].to(device)    # (4500, 1, H, W) uint8
         self.labels = data["label"][train].to(device)      # (4500,)
         self.test_inputs, self.test_targets = data["input"][test].to(device), data["target"][test].to(device)
         self.test_labels = data["label"][test].to(device)  # (500,), sorted by index
         self.order = EpochOrder(len(self.labels), seed, "training pairs")
 
     def sample(self, n: int):
-        """(input, target, label): float32 (n, 1, 32, 32) x2 in [-1, 1] and int64 (n,), from the training pairs."""
+        """(input, target, label): float32 (n, 1, h, w), (n, 1, H, W) in [-1, 1] and int64 (n,), from the training
+        pairs (32 px both for the paired tasks)."""
         idx = self.order.take(n).to(self.device)
         return to_unit_range(self.inputs[idx]), to_unit_range(self.targets[idx]), self.labels[idx]
 

@@ -117,6 +117,16 @@ class Family:
         pass
 
     # ---- views and metrics ------------------------------------------------------------------------------------
+    def input_shape(self) -> tuple:
+        """(C, H, W) of the images translate(x) takes (see translate_input_shape)."""
+        return type(self).translate_input_shape(self.run.config, self.run.spec)
+
+    @staticmethod
+    def translate_input_shape(config, spec) -> tuple:
+        """(C, H, W) of the images the family's G takes, known without a run (a checkpoint's config and spec): the
+        data's own shape, unless the family's input differs (srgan: its low-res size)."""
+        return tuple(spec.shape)
+
     def render(self) -> dict:
         raise NotImplementedError
 

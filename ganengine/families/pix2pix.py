@@ -179,10 +179,7 @@ class Pix2PixFamily(Family):
         from ganengine.data.paired import load_paired_digits
         G, config, _ = generator_from_checkpoint(ckpt)
         data = load_paired_digits(config.data)
-        pool = data["test" if split == "test" else "train"]
-        if not 1 <= n <= len(pool):
-            raise ConfigError(f"--n must be 1 to {len(pool)} for the {split} split")
-        idx = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:n]]
+        idx = pick_split(data, split, n, seed)
         a, b = to_unit_range(data["input"][idx]), to_unit_range(data["target"][idx])
         with torch.no_grad():
             out = torch.cat([G(chunk) for chunk in a.split(250)])
@@ -203,6 +200,15 @@ class Pix2PixFamily(Family):
         with torch.no_grad():
             out = G(x * 2 - 1)                                                    # (1, 1, 32, 32) in [-1, 1]
         return image_grid(out.numpy(), nrow=1, pad=0)
+
+
+def pick_split(data: dict, split: str, n: int, seed: int) -> torch.Tensor:
+    """n indices of a split (test: the held-out pairs; train), drawn without replacement with the seed, from a
+    load_paired_digits-like dict; ConfigError if n does not fit the split."""
+    pool = data["test" if split == "test" else "train"]
+    if not 1 <= n <= len(pool):
+        raise ConfigError(f"--n must be 1 to {len(pool)} for the {split} split")
+    return pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:n]]
 
 
 def _one_way(direction, style=None) -> None:
