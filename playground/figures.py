@@ -310,6 +310,18 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
                          dash="dot"), "yaxis": "y2"}]
         layout = _percent_layout("Held-out digits in every style: content kept, style match", "%", "change")
         return {"data": data, "layout": layout}
+    if kind == "superres":
+        data = [_line(steps, [100 * h["accuracy"] for h in history], "SRGAN read as its digit (%)", REAL),
+                _line(steps, [100 * h["bicubic_accuracy"] for h in history], "bicubic read as its digit (%)", GREY,
+                      dash="dash"),
+                _line(steps, [100 * h["sharpness"] for h in history], "SRGAN edge strength (% of real)", FAKE,
+                      dash="dot"),
+                {**_line(steps, [h["psnr"] for h in history], "SRGAN PSNR (dB)", DISC), "yaxis": "y2"},
+                {**_line(steps, [h["bicubic_psnr"] for h in history], "bicubic PSNR (dB)", DISC, dash="dash",
+                         width=1.0), "yaxis": "y2"}]
+        layout = _percent_layout("Held-out digits: SRGAN against bicubic", "%", "PSNR dB")
+        layout["yaxis"]["range"] = [0, 120]   # edge strength can pass 100% (noisy or over-sharp strokes)
+        return {"data": data, "layout": layout}
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
 
 

@@ -78,6 +78,14 @@ digits that keep their class through G_AB and G_BA, the cycle L1 (how well A →
 known true target. Style transfer: content kept (held-out digits re-rendered in each style and still read as their
 digit), style match (a texture-statistics classifier names the style asked for) and change against the true
 rendering, overall and per style.
+SRGAN: the 500 held-out digits upscaled from their low-res versions, against bicubic upscaling of the same inputs:
+the share the classifier reads as the right digit, PSNR, SSIM and edge strength (the Sobel gradient of the outputs
+as a % of the real digits': a sharpness meter). The **perception-distortion trade-off** (Blau & Michaeli 2018):
+the MSE warm-up (SRResNet) gives the highest PSNR, because the mean of all the sharp digits a blurry input could be
+is the answer with the least squared error, and that mean is blurry. D punishes blur, so raising the adversarial
+weight makes strokes crisper and edge strength higher while PSNR falls: a sharp stroke a pixel off costs more
+squared error than a blur (Ledig et al. 2017 report the same: SRGAN's PSNR below SRResNet's, its opinion score far
+above).
 """
 
 EXPLORE_HELP = """

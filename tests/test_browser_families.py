@@ -125,3 +125,37 @@ def test_an_unpaired_family_shows_its_views_knobs_and_quality(title, views, knob
         page.screenshot(path=str(ARTIFACTS / artifact), full_page=True)
         browser.close()
     assert not errors, errors
+
+
+def test_srgan_trains_in_the_train_tab():
+    """sr-digits: its two knobs, the low-res | bicubic | SRGAN | high-res strips with PSNR and SSIM in the caption,
+    the switch from the MSE warm-up to the adversarial phase, and the quality against bicubic."""
+    from playwright.sync_api import sync_playwright
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="load")
+        page.locator("#gp-start").wait_for(timeout=30_000)
+        pick_preset(page, "SRGAN: 7x7 -> 28x28 digits")
+        weight, warm = page.locator("#gp-family-knob-0"), page.locator("#gp-family-knob-1")
+        assert wait_for(warm.is_visible, 20), "the SRGAN knobs never appeared"
+        assert "adversarial weight" in weight.inner_text() and "warm-up" in warm.inner_text()
+        number = warm.locator("input[type=number]")              # a short warm-up: D joins within seconds
+        number.fill("60")
+        number.press("Enter")
+        number.blur()
+        assert wait_for(lambda: "= 60" in page.locator("#gp-knob-msg").inner_text(), 20)
+        page.locator("#gp-start").click()
+        page.wait_for_selector("#gp-grid img[alt=strips]", timeout=90_000)
+        assert wait_for(lambda: "Adversarial phase since step 60" in page.locator("#gp-grid").inner_text(), 120), \
+            "the adversarial phase never showed"
+        assert "SRGAN PSNR" in page.locator("#gp-grid").inner_text()
+        assert wait_for(lambda: page.locator("#gp-plot-quality .scatterlayer .trace").count() >= 5, 60), \
+            "no SRGAN-against-bicubic quality curves"
+        page.screenshot(path=str(ARTIFACTS / "14-srgan-train.png"), full_page=True)
+        page.locator("#gp-pause").click()
+        browser.close()
+    assert not errors, errors

@@ -176,3 +176,16 @@ def test_cli_train_translate_eval_and_refusals(tmp_path, capsys):
     assert "one way" in capsys.readouterr().err
     assert main(["sample", ckpt, "--out", str(tmp_path / "s.npy")]) == 2
     assert "cannot sample" in capsys.readouterr().err
+
+
+def test_quality_figure_draws_srgan_against_bicubic():
+    from playground.figures import quality_figure
+    config, knobs = tiny()
+    run = GANRun(config=config, knobs=knobs)
+    steps(run, 1)
+    q = dict(run.family.quality_job(100)(), step=1)
+    fig = quality_figure([q, dict(q, step=2)], "superres")
+    names = [t["name"] for t in fig["data"]]
+    assert names == ["SRGAN read as its digit (%)", "bicubic read as its digit (%)", "SRGAN edge strength (% of real)",
+                     "SRGAN PSNR (dB)", "bicubic PSNR (dB)"]
+    assert fig["data"][1]["y"] == [pytest.approx(100 * q["bicubic_accuracy"])] * 2
