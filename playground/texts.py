@@ -127,4 +127,7 @@ real answer. Train one in the Train tab, or upload a checkpoint:
 - **Style transfer** (StarGAN, Choi et al. 2018, preset *Style transfer: one G, five digit styles*): one G takes a
   **style code** beside the image. Pick the **style**; *blend toward* mixes two codes (G's per-style normalisation is
   interpolated), and the strip shows your digit in every style. The way back to *plain* is its reconstruction.
+- **SRGAN** (Ledig et al. 2017, preset *SRGAN: 7x7 -> 28x28 digits*) upscales: your drawing is shrunk to **7x7**
+  pixels (its strokes widened first, so they survive) and G paints the 28x28 digit; bicubic upscaling of the same
+  7x7 input is shown beside it, the baseline G must beat.
 """

@@ -39,7 +39,7 @@ from playground.sketch_input import editor_image, picture, read_image_file, sket
 
 HELD_OUT = "held-out"
 PRESET = "edges2digits"   # the preset a visitor is pointed to first
-OTHER_PRESETS = ("cyclegan-digits", "digit-styles")   # the other translating presets, named in the pointers
+OTHER_PRESETS = ("cyclegan-digits", "digit-styles", "sr-digits")   # the other translating presets, named in the pointers
 EVERY_SCALE = 4           # the "every choice" strip is shown 4x
 
 
@@ -133,7 +133,7 @@ class TranslateService:
     def controls(self, sid: str, key: str) -> Controls:
         """The source's family's extra controls (none when the source cannot translate); no lock."""
         try:
-            family, spec = self._family_spec(sid, key)
+            family, _, spec = self._family_spec(sid, key)
         except Refusal:
             return Controls()
         return Controls(choices=list(family.translate_choices(spec)), blend=bool(family.translate_blend),
@@ -159,23 +159,23 @@ class TranslateService:
                           f"and press **Start** (or upload a checkpoint of one here).")
 
     def _family_spec(self, sid: str, key: str) -> tuple:
-        """(family class, DataSpec) of the source, from the live run's published snapshot (no lock) or the
-        checkpoint; Refusal if it cannot translate."""
+        """(family class, RunConfig, DataSpec) of the source, from the live run's published snapshot (no lock) or
+        the checkpoint; Refusal if it cannot translate."""
         if key == "live":
             snap = self._live_trainer(sid).snapshot()
             family = family_class(snap.config.family)
             self._check_family(family, snap.spec.title)
-            return family, snap.spec
+            return family, snap.config, snap.spec
         src = self._checkpoint(sid, key)
-        return src.family, src.spec
+        return src.family, src.config, src.spec
 
     def _checkpoint(self, sid: str, key: str) -> CheckpointSource:
         if key != "upload":
             raise Refusal(f"unknown source {str(key)[:40]!r}: choose live or upload")
         src = self.registry.session(sid).explore.get("translate:checkpoint")
         if src is None:
-            raise Refusal("No checkpoint yet: upload a checkpoint (.pt) of a pix2pix, CycleGAN or style-transfer "
-                          "run, saved from the Train tab or by `python -m ganengine train --preset edges2digits`.")
+            raise Refusal("No checkpoint yet: upload a checkpoint (.pt) of a pix2pix, CycleGAN, style-transfer or "
+                          "SRGAN run, saved from the Train tab or by `python -m ganengine train --preset edges2digits`.")
         return src
 
     def load_checkpoint(self, sid: str, path) -> str:
@@ -288,10 +288,11 @@ class TranslateService:
         return a.cpu(), target.cpu(), f"held-out example {i + 1} of {n} (a {label}, never trained on)"
 
     def _prepared(self, sid: str, key: str, image, fit) -> torch.Tensor:
-        family, spec = self._family_spec(sid, key)
-        c, side = family.translate_input(spec)
+        family, config, spec = self._family_spec(sid, key)
+        c, side, _ = family.translate_input_shape(config, spec)
         try:
-            return sketch_to_input(image, side=side, channels=c, fit=bool(fit))
+            return sketch_to_input(image, side=side, channels=c, fit=bool(fit), box=family.translate_fit_box,
+                                   thick=side < 16)
         except ValueError as err:
             raise Refusal(str(err)) from None
 

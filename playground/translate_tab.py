@@ -73,7 +73,7 @@ def build_translate_tab(service: TranslateService) -> dict:
                     upload = gr.UploadButton("Upload an image", file_types=["image"], size="sm")
             with gr.Column(scale=1, min_width=300):
                 with gr.Row():
-                    seen = gr.Image(label="G's input (32 px)", format="png", type="numpy", interactive=False,
+                    seen = gr.Image(label="G's input", format="png", type="numpy", interactive=False,
                                     height=200, buttons=["download"], elem_id="gp-tx-seen")
                     output = gr.Image(label="G's output", format="png", type="numpy", interactive=False, height=200,
                                       buttons=["download"], elem_id="gp-tx-output")

@@ -340,3 +340,23 @@ def test_a_cyclegan_checkpoint_translates_as_its_live_run(services, cyc, tmp_pat
     t = tx.drawing("cyc-ckpt", "upload", canvas_with(SEVEN), True, "ba")
     assert np.array_equal(t.output, live.output) and np.array_equal(t.back, live.back) and not t.live
     assert np.array_equal(tx.example("cyc-ckpt", "upload", 3, "ba").target, tx.example("cyc", "live", 3, "ba").target)
+
+
+def test_an_srgan_run_upscales_a_drawing_shrunk_to_its_input_size(services):
+    """SRGAN's G takes 7x7 inputs: a drawing is shrunk to 7x7 (strokes widened), the output is 28x28 in [-1, 1], and
+    bicubic's answer to the same input stands beside it."""
+    train, tx = services
+    srg = train_steps(train, "srg", "sr-digits", 2, batch_size=4)
+    assert tx.controls("srg", "live").choices == []
+    t = tx.drawing("srg", "live", canvas_with(SEVEN))
+    assert t.seen.shape == (56, 56, 3) and t.output.shape == (224, 224, 3)
+    assert t.every is not None and "Bicubic" in t.every_label and t.back is None
+    a = sketch_to_input(canvas_with(SEVEN), side=7, box=20 / 28, thick=True)
+    thin = sketch_to_input(canvas_with(SEVEN), side=7, box=20 / 28)
+    assert float(a.mean()) > float(thin.mean())                    # the widened strokes carry more ink at 7 px
+    assert np.array_equal(t.seen[::8, ::8, 0], as_uint8(a[0, 0]))
+    with srg.with_run() as run:
+        expected = run.family.translate(a)
+    assert np.array_equal(t.output[::8, ::8, 0], as_uint8(expected[0, 0].cpu()))
+    example = tx.example("srg", "live", 5)
+    assert example.seen.shape == (56, 56, 3) and example.target.shape == (224, 224, 3)

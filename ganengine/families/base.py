@@ -19,8 +19,8 @@ A family that answers "translate" implements translate_split(ckpt, split=, n=, s
 translate_image(ckpt, path, direction=, style=) -> uint8 image; direction and style are the CLI's --direction and
 --style (None when not given), which the family validates (a family without directions or styles refuses them).
 The app's Translate tab asks such a family, with nets it gets from a live run or a checkpoint: translate_choices
-(directions or styles to pick from), translate_blend (whether two choices can be mixed), translate_input (G's input
-size), translate_with (the output, and the cycle back where there is one) and translate_example (a held-out example).
+(directions or styles to pick from), translate_blend (whether two choices can be mixed), translate_input_shape (G's
+input size), translate_fit_box (how large a drawing's digit is in it), translate_with (the output, and the cycle back where there is one) and translate_example (a held-out example).
 """
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ class Family:
     latent: bool = True           # whether G draws from a latent z (RunConfig.latent_dim matters)
     translate_blend: bool = False  # the Translate tab can mix two of translate_choices (a style code interpolation)
     translate_choice_label: str = ""   # what translate_choices are, for the Translate tab's menu ("Direction")
+    translate_fit_box: float = 20 / 32  # a drawn digit's box in G's input frame: MNIST's 20 px in the 32 px pad
 
     def __init__(self, run):
         self.run = run
@@ -156,11 +157,6 @@ class Family:
         """(label, value) pairs of what the Translate tab asks besides the image (a direction, a style), the first
         the default; [] when the family translates one way only."""
         return []
-
-    @staticmethod
-    def translate_input(spec) -> tuple:
-        """(channels, side) of the translating G's input (a drawing is prepared to this size)."""
-        return spec.shape[0], spec.shape[-1]
 
     @classmethod
     @torch.no_grad()

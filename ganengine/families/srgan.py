@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ganengine.config import SR_TASKS, ConfigError, _check_choice
 from ganengine.families.base import Family, eval_mode, frozen_copy
@@ -182,6 +183,18 @@ class SRGANFamily(Family):
         self._was_adversarial = None
 
     # ---- translating, views, metrics --------------------------------------------------------------------------
+    translate_fit_box = 20 / 28     # the low-res frames are MNIST's 28 px ones shrunk (no 32 px padding)
+
+    @classmethod
+    @torch.no_grad()
+    def translate_with(cls, nets: dict, spec, x, choice=None, blend_to=None, blend: float = 0.0) -> dict:
+        """The Translate tab: G(x) clamped to [-1, 1] (G's output is linear), and bicubic's answer to the same
+        input beside it, the baseline SRGAN must beat."""
+        out = nets["G"](x).float().clamp(-1, 1)                                    # (B, 1, 28, 28)
+        bicubic = F.interpolate(x.float(), size=out.shape[-2:], mode="bicubic", align_corners=False).clamp(-1, 1)
+        return {"output": out, "every": torch.cat([bicubic[:1], out[:1]]),
+                "every_label": "Bicubic upscaling (left) against SRGAN (right), from the same low-res input"}
+
     @staticmethod
     def translate_input_shape(config, spec) -> tuple:
         """(C, h, w) of the low-res images G takes: (1, 7, 7) for lowres7, (1, 14, 14) for lowres14."""
