@@ -88,6 +88,15 @@ _STYLES = dict(family="styles", data="digit-styles", model="stargan", width=8, d
 _STYLES_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.999,
                      lambda_cls=1.0, lambda_rec=10.0, lambda_id=5.0)
 
+# Progressive GAN (Karras et al. 2018) on the digits padded to 32 px: the paper's recipe (WGAN-GP with lambda 10 and
+# the drift term 0.001, n_critic 1, Adam lr 1e-3 with betas (0, 0.99), an EMA of G, pixel norm, minibatch stddev,
+# equalised lr) at CPU size: channels 32/32/16/8 at 4/8/16/32 px, latent 64, batch 32. phase_steps is the length of
+# every fade-in and stable phase (ganengine.families.progan.growth): 32 px is reached at step 6 x phase_steps.
+_PROGAN = dict(family="progan", data="mnist32", model="progan", latent_dim=64, width=32, phase_steps=80,
+               sample_every=20)
+_PROGAN_KNOBS = dict(loss="wgan-gp", gp_weight=10.0, lr_g=1e-3, lr_d=1e-3, beta1=0.0, beta2=0.99, batch_size=32,
+                     ema_decay=0.99, drift=0.001)
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
            watch="Purple fakes spread from one blob to all 8 green modes while D's heatmap fades to grey (D(x) = 0.5).",
@@ -136,15 +145,23 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                  "keeps its digit; loss/D/style falls first (D learns the styles), then loss/G/style (Choi et al. "
                  "2018).",
            config=_STYLES, knobs=_STYLES_KNOBS, seconds=300),
+    Preset(name="progan-digits", title="Progressive GAN: digits grow 4 → 32 px",
+           watch="The samples start as 4 px blocks and sharpen level by level: each new level fades in (alpha 0 -> 1) "
+                 "and then trains alone; the curves mark every growth (Karras et al. 2018).",
+           config=_PROGAN, knobs=_PROGAN_KNOBS, seconds=300),
+    Preset(name="progan-faces", title="Progressive GAN: faces grow 4 → 32 px",
+           watch="Faces (CelebA when on disk, else faces drawn in code) grow from 4 px blobs of skin and hair to eyes "
+                 "and mouths at 32 px; SWD per pyramid level falls as each level arrives.",
+           config=dict(_PROGAN, data="faces"), knobs=_PROGAN_KNOBS, seconds=300),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
                     "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
-                    "digit-styles": "digit-styles"}
+                    "digit-styles": "digit-styles", "mnist32": "progan-digits", "faces": "progan-faces"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
-                   "cyclegan": "cyclegan-digits", "styles": "digit-styles"}
+                   "cyclegan": "cyclegan-digits", "styles": "digit-styles", "progan": "progan-digits"}
 
 
 def get_preset(name: str) -> Preset:
