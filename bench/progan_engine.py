@@ -2,8 +2,9 @@
 
     python -m bench.progan_engine [--seeds 0,1,2] [--seconds 300] [--png bench/progan_digits.png]
 
-For each seed, one after another: `python -m ganengine train --preset progan-digits --seconds S`, then the same for
-dcgan-mnist (so both see the same machine load), each on one thread with OMP_WAIT_POLICY=PASSIVE; then
+For each seed, one seed after another: `python -m ganengine train --preset progan-digits --seconds S` and the same for
+dcgan-mnist at the same time (interleaved as closely as can be: both see the same machine load), each on one thread
+with OMP_WAIT_POLICY=PASSIVE; then
 `python -m ganengine eval` of both checkpoints: FD in the bundled classifier's features of 2,500 samples against the
 same real reference (ganengine.metrics.digits; ProGAN's 32 px samples centre-cropped to MNIST's 28, the padding
 removed), classes present (>= 1% of samples), and for ProGAN SWD x 1e3 per Laplacian level. From ProGAN's
@@ -56,11 +57,16 @@ def main() -> None:
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for seed in map(int, args.seeds.split(",")):
-            for preset in ("progan-digits", "dcgan-mnist"):
+            before = load()
+            runs = {preset: subprocess.Popen(                      # both presets at once: the same load for both
+                [sys.executable, "-m", "ganengine", "train", "--preset", preset, "--seconds", str(args.seconds),
+                 "--seed", str(seed), "--threads", "1", "--quiet", "--out", str(Path(tmp) / f"{preset}{seed}")],
+                cwd=ROOT, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE"), stdout=subprocess.DEVNULL)
+                for preset in ("progan-digits", "dcgan-mnist")}
+            if any(proc.wait() for proc in runs.values()):
+                raise SystemExit(f"a training run of seed {seed} failed")
+            for preset in runs:
                 out = Path(tmp) / f"{preset}{seed}"
-                before = load()
-                cli("train", "--preset", preset, "--seconds", args.seconds, "--seed", seed, "--threads", 1, "--quiet",
-                    "--out", out)
                 r = json.loads(cli("eval", out / "checkpoint.pt"))
                 row = {"preset": preset, "seed": seed, "load_before": round(before, 1), "load_after": round(load(), 1),
                        "seconds": round(r["train_seconds"], 1), "steps": r["step"], "fd": round(r["fd"], 1),

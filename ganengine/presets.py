@@ -88,14 +88,18 @@ _STYLES = dict(family="styles", data="digit-styles", model="stargan", width=8, d
 _STYLES_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.999,
                      lambda_cls=1.0, lambda_rec=10.0, lambda_id=5.0)
 
-# Progressive GAN (Karras et al. 2018) on the digits padded to 32 px: the paper's recipe (WGAN-GP with lambda 10 and
-# the drift term 0.001, n_critic 1, Adam lr 1e-3 with betas (0, 0.99), an EMA of G, pixel norm, minibatch stddev,
-# equalised lr) at CPU size: channels 32/32/16/8 at 4/8/16/32 px, latent 64, batch 32. phase_steps is the length of
-# every fade-in and stable phase (ganengine.families.progan.growth): 32 px is reached at step 6 x phase_steps.
-_PROGAN = dict(family="progan", data="mnist32", model="progan", latent_dim=64, width=32, phase_steps=80,
+# Progressive GAN (Karras et al. 2018) on the digits padded to 32 px, at CPU size: channels 32/32/16/8 at 4/8/16/32 px,
+# latent 64, batch 32, pixel norm, minibatch stddev, equalised lr, EMA of G; phase_steps is the length of every fade-in
+# and stable phase (ganengine.families.progan.growth): 32 px is stable from step 6 x 60 = 360. Probed on the shared
+# 2-core CPU (load ~15; bench/PROGAN.md): the paper's WGAN-GP at lr 1e-3 with 80-step phases drew no digits in 300 s
+# (FD 932, 2 classes: its equalised-lr weights move ~0.1% a step, the paper trains ~100x more steps), and hinge at
+# lr 2e-3 was still noise at 4 px after 80 steps; hinge at lr 1e-2 drew digits of 9 classes by step 400 (FD 267 at
+# 165 s), lr 5e-3 collapsed to one shape. So: hinge, Adam lr 1e-2 with the paper's betas (0, 0.99), EMA 0.99 (a
+# half-life of 69 steps, shorter than a phase).
+_PROGAN = dict(family="progan", data="mnist32", model="progan", latent_dim=64, width=32, phase_steps=60,
                sample_every=20)
-_PROGAN_KNOBS = dict(loss="wgan-gp", gp_weight=10.0, lr_g=1e-3, lr_d=1e-3, beta1=0.0, beta2=0.99, batch_size=32,
-                     ema_decay=0.99, drift=0.001)
+_PROGAN_KNOBS = dict(loss="hinge", lr_g=1e-2, lr_d=1e-2, beta1=0.0, beta2=0.99, batch_size=32, ema_decay=0.99,
+                     drift=0.001)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",

@@ -47,7 +47,10 @@ per class beside it, and PSNR and SSIM against the real digit (higher is closer)
 digits that keep their class through G_AB and G_BA, the cycle L1 (how well A → B → A comes back) and the L1 to the
 known true target. Style transfer: content kept (held-out digits re-rendered in each style and still read as their
 digit), style match (a texture-statistics classifier names the style asked for) and change against the true
-rendering, overall and per style.
+rendering, overall and per style. Progressive GAN: FD (digits) and the **sliced Wasserstein distance** (SWD, the
+ProGAN paper's measure: random 7×7 patches of each Laplacian-pyramid level, projected on random directions and
+compared; needs no pretrained network) on G's samples at 32 px, whatever level it has grown to; the 32 px band
+measures fine detail, the 16 px low-pass the coarse shapes.
 """
 
 EXPLORE_HELP = """

@@ -84,7 +84,7 @@ def test_pixel_norm_minibatch_stddev_and_equalised_lr():
 def test_smoke_every_phase_grows_to_32_px_marks_each_growth_and_draws_both_views():
     config, knobs = tiny()
     run = GANRun(config=config, knobs=knobs)
-    assert run.family.phases == ("both", "d", "g") and run.knobs.get("drift") == 0.001 and run.knobs.loss == "wgan-gp"
+    assert run.family.phases == ("both", "d", "g") and run.knobs.get("drift") == 0.001 and run.knobs.loss == "hinge"
     rows = np.concatenate([steps(run, 12), steps(run, 1, "d"), steps(run, 1, "g")])
     c = run.history.index
     assert list(rows[:, c["grow/resolution"]]) == [4, 4, 8, 8, 8, 8, 16, 16, 16, 16, 32, 32, 32, 32]
@@ -275,3 +275,13 @@ def test_figures_draw_the_growth_on_the_curves_and_the_progan_quality():
           "swd_floor": 14.0}]
     fig = figures.quality_figure(q, "progan")
     assert [t["name"] for t in fig["data"]][0] == "FD (classifier features)" and len(fig["layout"]["shapes"]) == 2
+
+
+def test_the_papers_wgan_gp_with_drift_trains_too():
+    config, knobs = tiny(loss="wgan-gp", drift=0.5)
+    run = GANRun(config=config, knobs=knobs)
+    rows = steps(run, 3)
+    assert run.non_finite(rows) is None and run.knobs.gp_weight == 10.0
+    off = GANRun(config=config, knobs=knobs.with_changes(drift=0.0))
+    c = run.history.index["loss/D"]
+    assert rows[0, c] > steps(off, 1)[0, c]             # the same first batch: + 0.5 E D(x)^2 > 0
