@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganengine.config import (DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, STYLE_TASKS,
-                              UNPAIRED_TASKS, ConfigError)
+from ganengine.config import (DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, PROGRESSIVE_DATA,
+                              STYLE_TASKS, UNPAIRED_TASKS, ConfigError)
 
 EXIT_USAGE = 2
 
@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT exactly where it stopped "
                                                     "(--steps / --seconds: how much more; settings come from CKPT)")
     t.add_argument("--family", choices=FAMILIES, help="GAN family (default gan, or the preset's)")
-    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS + STYLE_TASKS, help="dataset (default ring8)")
+    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS + STYLE_TASKS + PROGRESSIVE_DATA,
+                   help="dataset (default ring8)")
     t.add_argument("--model", choices=MODELS)
     t.add_argument("--loss", choices=LOSSES)
     budget = t.add_mutually_exclusive_group()
@@ -62,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--depth", type=int, help="2-D MLPs: hidden layers; pix2pix: PatchGAN layers; cyclegan: G's "
                                              "residual blocks")
     t.add_argument("--image-size", type=int, help="image side (28, 32, 64...); default the dataset's own")
+    t.add_argument("--phase-steps", type=int, help="progan: steps of each fade-in and each stable phase")
     t.add_argument("--knob", action="append", metavar="NAME=VALUE", help="one of the family's own live knobs "
-                   "(pix2pix: lambda_l1; cyclegan: lambda_cycle, lambda_identity); repeat for several")
+                   "(pix2pix: lambda_l1; cyclegan: lambda_cycle, lambda_identity; progan: drift); repeat for several")
     t.add_argument("--r1", type=float, dest="r1_weight", help="R1 penalty weight gamma")
     t.add_argument("--ema", type=float, dest="ema_decay", help="EMA decay of G's weights (0 = off)")
     t.add_argument("--seed", type=int)
@@ -108,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- train ---------------------------------------------------------------------------------------------------
 _TRAIN_SETTINGS = ("family", "data", "model", "loss", "batch_size", "lr_g", "lr_d", "d_steps", "latent_dim", "width",
-                   "depth", "image_size", "r1_weight", "ema_decay", "seed", "device", "data_root", "points_path", "folder_path")
+                   "depth", "image_size", "r1_weight", "ema_decay", "seed", "device", "data_root", "points_path", "folder_path",
+                   "phase_steps")
 
 
 def cmd_train(args) -> int:
@@ -293,6 +296,10 @@ def cmd_sample(args) -> int:
     ckpt = read_checkpoint(args.checkpoint)
     _needs_verb(ckpt, "sample")
     G, config, spec = generator_from_checkpoint(ckpt, ema=not args.no_ema)
+    from ganengine.families import family_class
+    note = family_class(config.family).sample_note(ckpt)   # e.g. a progan G that has not grown to full size yet
+    if note:
+        print(note, file=sys.stderr)
     conditional = is_conditional(G)   # the network says whether it takes a class, not the model's name
     if args.label is not None:
         if not conditional:

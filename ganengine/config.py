@@ -18,7 +18,8 @@ PAIRED_TASKS = ("edges2digits", "blur2digits")  # the pix2pix family's data (gan
 UNPAIRED_TASKS = ("thin2thick",)        # the cyclegan family's data (ganengine.data.unpaired)
 STYLE_TASKS = ("digit-styles",)         # the styles family's data (ganengine.data.styles)
 SR_TASKS = ("lowres7", "lowres14")       # the srgan family's data (ganengine.data.lowres)
-FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "srgan")  # ganengine.families (the registry: ganengine/families/__init__.py)
+PROGRESSIVE_DATA = ("mnist32", "faces")  # the progan family's data (ganengine.data.faces)
+FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "srgan", "progan")  # ganengine.families (the registry: ganengine/families/__init__.py)
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_SEED = 2**31 - 1
@@ -85,6 +86,7 @@ class RunConfig:
     download: bool = True          # let torchvision download when online
     sample_every: int = 100        # steps between fixed-noise grids (and 2-D field renders)
     log_every: int = 20            # steps between scalar gathers (one host sync each)
+    phase_steps: int = 400         # progan: steps of each growth phase (a fade-in or a stable phase; its schedule)
 
     def __post_init__(self):
         _check_choice("family", self.family, FAMILIES)
@@ -96,6 +98,8 @@ class RunConfig:
         object.__setattr__(self, "seed", _check_number("seed", self.seed, 0, MAX_SEED, integer=True))
         object.__setattr__(self, "sample_every", _check_number("sample interval", self.sample_every, 1, 10**6, integer=True))
         object.__setattr__(self, "log_every", _check_number("log interval", self.log_every, 1, 10**4, integer=True))
+        object.__setattr__(self, "phase_steps", _check_number("steps per growth phase", self.phase_steps, 1, 10**7,
+                                                              integer=True))
         from ganengine.families import family_class  # the family says which data and models fit it
         family_class(self.family).check_config(self)
 

@@ -96,6 +96,18 @@ _STYLES_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999,
 _SRGAN = dict(family="srgan", data="lowres7", model="srresnet", width=16, depth=4, sample_every=50)
 _SRGAN_KNOBS = dict(loss="ns", lr_g=1e-3, lr_d=1e-3, beta1=0.9, beta2=0.999, batch_size=16, adv_weight=1e-3,
                     mse_warmup_steps=400.0)
+# Progressive GAN (Karras et al. 2018) on the digits padded to 32 px, at CPU size: channels 32/32/16/8 at 4/8/16/32 px,
+# latent 64, batch 32, pixel norm, minibatch stddev, equalised lr, EMA of G; phase_steps is the length of every fade-in
+# and stable phase (ganengine.families.progan.growth): 32 px is stable from step 6 x 60 = 360. Probed on the shared
+# 2-core CPU (load ~15; bench/PROGAN.md): the paper's WGAN-GP at lr 1e-3 with 80-step phases drew no digits in 300 s
+# (FD 932, 2 classes: its equalised-lr weights move ~0.1% a step, the paper trains ~100x more steps), and hinge at
+# lr 2e-3 was still noise at 4 px after 80 steps; hinge at lr 1e-2 drew digits of 9 classes by step 400 (FD 267 at
+# 165 s), lr 5e-3 collapsed to one shape. So: hinge, Adam lr 1e-2 with the paper's betas (0, 0.99), EMA 0.99 (a
+# half-life of 69 steps, shorter than a phase).
+_PROGAN = dict(family="progan", data="mnist32", model="progan", latent_dim=64, width=32, phase_steps=60,
+               sample_every=20)
+_PROGAN_KNOBS = dict(loss="hinge", lr_g=1e-2, lr_d=1e-2, beta1=0.0, beta2=0.99, batch_size=32, ema_decay=0.99,
+                     drift=0.001)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
@@ -149,15 +161,25 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            watch="The MSE warm-up (SRResNet) first: the SRGAN row turns from blur into digits and PSNR climbs past "
                  "bicubic's; then D joins (the dotted line) and strokes sharpen (Ledig et al. 2017).",
            config=_SRGAN, knobs=_SRGAN_KNOBS, seconds=120),
+    Preset(name="progan-digits", title="Progressive GAN: digits grow 4 → 32 px",
+           watch="The samples start as 4 px blocks and sharpen level by level: each new level fades in (alpha 0 -> 1) "
+                 "and then trains alone; the curves mark every growth (Karras et al. 2018).",
+           config=_PROGAN, knobs=_PROGAN_KNOBS, seconds=300),
+    Preset(name="progan-faces", title="Progressive GAN: faces grow 4 → 32 px",
+           watch="Faces (CelebA when on disk, else faces drawn in code) grow from 4 px blobs of skin and hair to eyes "
+                 "and mouths at 32 px; SWD per pyramid level falls as each level arrives.",
+           config=dict(_PROGAN, data="faces"), knobs=_PROGAN_KNOBS, seconds=300),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
                     "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
-                    "digit-styles": "digit-styles", "lowres7": "sr-digits", "lowres14": "sr-digits"}
+                    "digit-styles": "digit-styles", "lowres7": "sr-digits", "lowres14": "sr-digits",
+                    "mnist32": "progan-digits", "faces": "progan-faces"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
-                   "cyclegan": "cyclegan-digits", "styles": "digit-styles", "srgan": "sr-digits"}
+                   "cyclegan": "cyclegan-digits", "styles": "digit-styles", "srgan": "sr-digits",
+                   "progan": "progan-digits"}
 
 
 def get_preset(name: str) -> Preset:

@@ -142,8 +142,25 @@ def loss_figure(metrics: dict, events) -> dict:
             x, y = _series(metrics, key)
             data.append(_line(x, smooth(y), key.replace("loss/", "Loss "), GREY, dash="dot", width=1.5))
     layout = _layout("Losses (faint: raw, bold: smoothed)", ytitle="loss")
+    _growth_trace(metrics, data, layout)
     _event_markers(events, layout, float(metrics["step"][-1]))
     return _finish(data, layout)
+
+
+def _growth_trace(metrics: dict, data: list, layout: dict) -> None:
+    """A growing family's stage (grow/resolution px and grow/alpha, the progressive GAN's) on a right-hand axis in
+    px: a staircase 4, 8, 16, 32 whose risers are the fade-ins, drawn at resolution * 2^(alpha - 1) (the previous
+    side while alpha = 0, the new side at alpha = 1); the alpha of each point on hover."""
+    if "grow/resolution" not in metrics or not len(metrics["grow/resolution"]):
+        return
+    x, res = _series(metrics, "grow/resolution")
+    _, alpha = _series(metrics, "grow/alpha")
+    shown = res * 2.0 ** (alpha - 1)
+    data.append({**_line(x, shown, "resolution (px, right axis; ramps = fade-ins)", GREY, dash="dash", width=1.5),
+                 "yaxis": "y3", "customdata": _clean(alpha), "hovertemplate": "%{y:.0f} px, alpha %{customdata:.2f}"})
+    layout["yaxis3"] = {"overlaying": "y", "side": "right", "type": "log", "range": [math.log10(3), math.log10(40)],
+                        "tickvals": [4, 8, 16, 32], "showgrid": False, "title": {"text": "px"}}
+    layout["margin"]["r"] = 40
 
 
 def dprob_figure(metrics: dict, events) -> dict:
@@ -322,7 +339,32 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         layout = _percent_layout("Held-out digits: SRGAN against bicubic", "%", "PSNR dB")
         layout["yaxis"]["range"] = [0, 120]   # edge strength can pass 100% (noisy or over-sharp strokes)
         return {"data": data, "layout": layout}
+    if kind == "progan":
+        return _progan_quality(history, steps)
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
+
+
+def _progan_quality(history: list, steps: list) -> dict:
+    """Progressive GAN: FD in the classifier's features (digits) and SWD per Laplacian level, both at 32 px, on a
+    log axis; the real-vs-real floors dotted; the level each measurement saw on hover."""
+    where = [f"{h['resolution']} px, alpha {h['alpha']:.2f}" for h in history]
+    data = []
+    if "fd" in history[-1]:
+        data.append({**_line(steps, [h.get("fd") for h in history], "FD (classifier features)", DISC),
+                     "customdata": where, "hovertemplate": "%{y:.3g} (%{customdata})"})
+    for key, name, dash in (("swd_32", "SWD x1e3, 32 px band", None), ("swd_16", "SWD x1e3, 16 px low-pass", "dot")):
+        data.append(_line(steps, [h.get(key) for h in history], name, FAKE, dash=dash))
+    layout = _layout("Quality at 32 px: FD and sliced Wasserstein distance", ytitle="lower is better", ylog=True)
+    last, shapes, notes = history[-1], [], []
+    for key, name in (("fd_floor", "FD floor"), ("swd_floor", "SWD floor")):
+        if last.get(key):
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": last[key], "y1": last[key],
+                           "line": {"color": GREY, "width": 1, "dash": "dot"}})
+            notes.append({"text": f"real-vs-real {name} {last[key]:.1f}", "xref": "paper", "x": 0.01 if not notes else 0.99,
+                          "xanchor": "left" if not notes else "right", "y": math.log10(last[key]), "yanchor": "bottom",
+                          "showarrow": False, "font": {"size": 10, "color": GREY}})
+    layout["shapes"], layout["annotations"] = shapes, notes
+    return {"data": data, "layout": layout}
 
 
 def class_accuracy_figure(accuracy: list, class_names=None) -> dict:

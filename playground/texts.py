@@ -86,6 +86,10 @@ is the answer with the least squared error, and that mean is blurry. D punishes 
 weight makes strokes crisper and edge strength higher while PSNR falls: a sharp stroke a pixel off costs more
 squared error than a blur (Ledig et al. 2017 report the same: SRGAN's PSNR below SRResNet's, its opinion score far
 above).
+Progressive GAN: FD (digits) and the **sliced Wasserstein distance** (SWD, the
+ProGAN paper's measure: random 7×7 patches of each Laplacian-pyramid level, projected on random directions and
+compared; needs no pretrained network) on G's samples at 32 px, whatever level it has grown to; the 32 px band
+measures fine detail, the 16 px low-pass the coarse shapes.
 """
 
 EXPLORE_HELP = """

@@ -14,7 +14,7 @@ from ganengine.config import ConfigError
 FAMILIES = {"gan": "ganengine.families.gan:GANFamily", "pix2pix": "ganengine.families.pix2pix:Pix2PixFamily",
             "cyclegan": "ganengine.families.cyclegan:CycleGANFamily",
             "styles": "ganengine.families.styles:StylesFamily",
-            "srgan": "ganengine.families.srgan:SRGANFamily"}
+            "srgan": "ganengine.families.srgan:SRGANFamily", "progan": "ganengine.families.progan:ProGANFamily"}
 
 
 def family_class(name: str):

@@ -83,6 +83,11 @@ class Family:
         ganengine.checkpoint before anything is built, so a bad file is refused with one sentence."""
 
     @staticmethod
+    def sample_note(ckpt: dict) -> str:
+        """A line `sample` prints on stderr about a validated checkpoint's samples ("" for none)."""
+        return ""
+
+    @staticmethod
     def cost_forwards(nets: dict, config, spec, batch: int):
         """(g_forward() -> fakes, d_forward(fakes) -> logits) on meta tensors of a batch: the calls whose FLOPs
         ganengine.cost counts (an iteration ~ d_steps (G + 6 D) + 3 D + 2 G)."""
