@@ -25,14 +25,12 @@ the sampling G when the next fade began: this family's extra state, restored by 
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ganengine.config import PROGRESSIVE_DATA, ConfigError, _check_choice
 from ganengine.families.base import Family, eval_mode, frozen_copy
 from ganengine.models.progan import FINAL, LEVELS, level_widths, side
-from ganengine.render import image_grid
 from ganengine.seeds import FIXED_NOISE, REFERENCE, stream
 
 N_GRID = 64         # fixed-z samples in the grid view
