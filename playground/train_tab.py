@@ -51,15 +51,15 @@ def build_train_tab(service: TrainService) -> dict:
                     with gr.Row(equal_height=True):   # drag on a log scale, or type the number itself
                         lr_g = gr.Slider(-5, -2, value=_log10(defaults["lr_g"]), step=0.05, elem_id="gp-lr-g",
                                          label="G learning rate", info="drag: 1e-5 to 1e-2, log scale", buttons=[],
-                                         scale=3)
+                                         scale=2)
                         lr_g_typed = gr.Textbox(value=lr_text(defaults["lr_g"]), label="G lr", elem_id="gp-lr-g-value",
-                                                min_width=80, scale=1)
+                                                min_width=100, scale=1)
                     with gr.Row(equal_height=True):
                         lr_d = gr.Slider(-5, -2, value=_log10(defaults["lr_d"]), step=0.05, elem_id="gp-lr-d",
                                          label="D learning rate", info="drag: 1e-5 to 1e-2, log scale", buttons=[],
-                                         scale=3)
+                                         scale=2)
                         lr_d_typed = gr.Textbox(value=lr_text(defaults["lr_d"]), label="D lr", elem_id="gp-lr-d-value",
-                                                min_width=80, scale=1)
+                                                min_width=100, scale=1)
                     d_steps = gr.Slider(1, 10, value=defaults["d_steps"], step=1, label="D steps per G step",
                                         info="D updates before each G update (k in Goodfellow et al.'s Algorithm 1)")
                     loss = gr.Dropdown(LOSS_CHOICES, value=defaults["loss"], label="Loss",
