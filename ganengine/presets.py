@@ -88,6 +88,12 @@ _STYLES = dict(family="styles", data="digit-styles", model="stargan", width=8, d
 _STYLES_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.999,
                      lambda_cls=1.0, lambda_rec=10.0, lambda_id=5.0)
 
+# CoGAN on the unpaired digit domains (Liu & Tuzel 2016), measured in bench/cogan_engine.py (bench/COGAN.md): two
+# DCGAN-style Gs sharing their first 3 of 4 layers, two Ds sharing their last 3, width 32, latent 64, batch 32,
+# lsgan, Adam 2e-4 (0.5, 0.999) (FAMILIES.md's settings; PyTorch-GAN's cogan.py trains the same way).
+_COGAN = dict(family="cogan", data="digits-negatives", model="shared3", latent_dim=64, width=32, sample_every=50)
+_COGAN_KNOBS = dict(loss="lsgan", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=32)
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
            watch="Purple fakes spread from one blob to all 8 green modes while D's heatmap fades to grey (D(x) = 0.5).",
@@ -136,15 +142,28 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                  "keeps its digit; loss/D/style falls first (D learns the styles), then loss/G/style (Choi et al. "
                  "2018).",
            config=_STYLES, knobs=_STYLES_KNOBS, seconds=300),
+    Preset(name="cogan-negatives", title="CoGAN: digits and their negatives, no pairs",
+           watch="Each pair in the view is one z drawn by both Gs: the right image turns into the negative of the "
+                 "left one's digit although no digit was ever shown with its negative (Liu & Tuzel 2016).",
+           config=_COGAN, knobs=_COGAN_KNOBS, seconds=120),
+    Preset(name="cogan-edges", title="CoGAN: digits and their edges, no pairs",
+           watch="The right image of each pair becomes the outline of the left one's digit; the agreement view "
+                 "compares it with the true edges of G1's digit.",
+           config=dict(_COGAN, data="digits-edges"), knobs=_COGAN_KNOBS, seconds=120),
+    Preset(name="cogan-unshared", title="Failure: CoGAN with nothing shared",
+           watch="Two separate GANs: each side draws good digits of its domain, but the two sides of a pair are "
+                 "different digits (class agreement near chance, 10%).",
+           config=dict(_COGAN, model="shared0"), knobs=_COGAN_KNOBS, seconds=120, fails_on_purpose=True),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
                     "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
-                    "digit-styles": "digit-styles"}
+                    "digit-styles": "digit-styles", "digits-negatives": "cogan-negatives",
+                    "digits-edges": "cogan-edges"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
-                   "cyclegan": "cyclegan-digits", "styles": "digit-styles"}
+                   "cyclegan": "cyclegan-digits", "styles": "digit-styles", "cogan": "cogan-negatives"}
 
 
 def get_preset(name: str) -> Preset:

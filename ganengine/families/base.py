@@ -18,6 +18,8 @@ for what rewind must restore beyond weights, optimisers and the run's RNG (with 
 A family that answers "translate" implements translate_split(ckpt, split=, n=, seed=, direction=, style=) -> arrays and
 translate_image(ckpt, path, direction=, style=) -> uint8 image; direction and style are the CLI's --direction and
 --style (None when not given), which the family validates (a family without directions or styles refuses them).
+A family that answers "sample" with more than one array (CoGAN's pairs) lists ".npz" in sample_suffixes and
+implements sample_arrays(ckpt, n=, seed=, ema=) -> {name: array}; the others sample through the CLI's one-G path.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ class Family:
     dataset_labels: tuple = ()    # (label, data name) for the app's dataset menu, where the app does not list them
     latent: bool = True           # whether G draws from a latent z (RunConfig.latent_dim matters)
     one_image_translation: bool = True  # translate(a) alone answers (the app's Translate tab); False if it needs more
+    sample_suffixes: tuple = (".npy", ".png")  # what `sample --out` may write for this family
 
     def __init__(self, run):
         self.run = run
@@ -130,6 +133,17 @@ class Family:
         """A function of no arguments returning a JSON-able dict of metrics, built from frozen copies (called
         between two training steps; the function itself runs on another thread)."""
         return lambda: {"kind": "none", "note": "no metric for this family"}
+
+    @staticmethod
+    def draw_latents(G, z: torch.Tensor, y=None) -> torch.Tensor:
+        """What the sampling net G draws for latents z (B, latent) (and labels y), as one image (or point) per z:
+        what the Explore tab shows. A family whose G returns several images for one z puts them in one picture."""
+        return G(z, y)
+
+    @staticmethod
+    def sample_arrays(ckpt: dict, *, n: int, seed: int, ema: bool = True) -> dict:
+        """`sample --out F.npz`: named float32 arrays of n samples (for families whose sample_suffixes has .npz)."""
+        raise NotImplementedError
 
     @staticmethod
     def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
