@@ -295,7 +295,7 @@ def cmd_sample(args) -> int:
         raise ConfigError("--n must be between 1 and 1000000")
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".png", ".npz"):
-        raise ConfigError(f"--out must end in .npy, .png or .npz, got {out.name}")
+        raise ConfigError(f"--out must end in .npy or .png (.npz: CoGAN's pairs), got {out.name}")
     ckpt = read_checkpoint(args.checkpoint)
     _needs_verb(ckpt, "sample")
     family = family_class(ckpt["_config"].family)

@@ -47,7 +47,9 @@ per class beside it, and PSNR and SSIM against the real digit (higher is closer)
 digits that keep their class through G_AB and G_BA, the cycle L1 (how well A → B → A comes back) and the L1 to the
 known true target. Style transfer: content kept (held-out digits re-rendered in each style and still read as their
 digit), style match (a texture-statistics classifier names the style asked for) and change against the true
-rendering, overall and per style.
+rendering, overall and per style. CoGAN: on 500 fixed z, the share of pairs G1(z), G2(z) read as the same digit
+(the negative turned back, edges read by their nearest real edge image), the same with partners shuffled (what
+chance gives), the pixel agreement of G2(z) with the known transform of G1(z), and the digit classes present.
 """
 
 EXPLORE_HELP = """
