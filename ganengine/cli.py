@@ -4,6 +4,7 @@
   python -m ganengine train --data mnist --model dcgan --loss ns --steps 2000 --out runs/mnist
   python -m ganengine train --resume runs/mnist/checkpoint.pt --seconds 60 --out runs/mnist
   python -m ganengine sample runs/ring8/checkpoint.pt --n 2500 --seed 1 --out samples.npy
+  python -m ganengine sample runs/cogan/checkpoint.pt --n 64 --out pairs.npz   (CoGAN: a, b from the same z)
   python -m ganengine eval runs/ring8/checkpoint.pt
   python -m ganengine presets
 
@@ -18,6 +19,7 @@ Bad arguments and bad files end with one line on stderr and exit status 2, never
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import sys
@@ -27,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganengine.config import (DATASETS, DEVICES, FAMILIES, LOSSES, MODELS, PAIRED_TASKS, PROGRESSIVE_DATA,
-                              STYLE_TASKS, UNPAIRED_TASKS, ConfigError)
+from ganengine.config import (COUPLED_MODELS, COUPLED_TASKS, DATASETS, DEVICES, FAMILIES, LOSSES, MODELS,
+                              PAIRED_TASKS, PROGRESSIVE_DATA, STYLE_TASKS, UNPAIRED_TASKS, ConfigError)
 
 EXIT_USAGE = 2
 
@@ -47,9 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT exactly where it stopped "
                                                     "(--steps / --seconds: how much more; settings come from CKPT)")
     t.add_argument("--family", choices=FAMILIES, help="GAN family (default gan, or the preset's)")
-    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS + STYLE_TASKS + PROGRESSIVE_DATA,
-                   help="dataset (default ring8)")
-    t.add_argument("--model", choices=MODELS)
+    t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS + STYLE_TASKS + PROGRESSIVE_DATA +
+                   COUPLED_TASKS, help="dataset (default ring8)")
+    t.add_argument("--model", choices=MODELS + COUPLED_MODELS, help="gan: mlp, dcgan, cgan; cogan: sharedK, K of "
+                                                                     "the 4 layers shared by its Gs and its Ds")
     t.add_argument("--loss", choices=LOSSES)
     budget = t.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="train this many iterations")
@@ -78,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs/latest", help="output folder (default runs/latest)")
     t.add_argument("--quiet", action="store_true")
 
-    s = sub.add_parser("sample", help="draw samples from a checkpoint into .npy (data space) or .png (a grid)")
+    s = sub.add_parser("sample", help="draw samples from a checkpoint into .npy (data space) or .png (a grid); "
+                                            "cogan: .npz of pairs a, b (N, C, H, W) from the same z")
     s.add_argument("checkpoint")
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--seed", type=int, default=0)
@@ -284,6 +288,7 @@ def cmd_sample(args) -> int:
     import torch
 
     from ganengine.checkpoint import generator_from_checkpoint, read_checkpoint, write_atomic
+    from ganengine.families import family_class
     from ganengine.latents import sample_latents
     from ganengine.models import is_conditional
     from ganengine.render import image_grid, png_bytes, scatter_image
@@ -291,10 +296,25 @@ def cmd_sample(args) -> int:
     if not 1 <= args.n <= 1_000_000:
         raise ConfigError("--n must be between 1 and 1000000")
     out = Path(args.out)
-    if out.suffix.lower() not in (".npy", ".png"):
-        raise ConfigError(f"--out must end in .npy or .png, got {out.name}")
+    if out.suffix.lower() not in (".npy", ".png", ".npz"):
+        raise ConfigError(f"--out must end in .npy or .png (.npz: CoGAN's pairs), got {out.name}")
     ckpt = read_checkpoint(args.checkpoint)
     _needs_verb(ckpt, "sample")
+    family = family_class(ckpt["_config"].family)
+    if out.suffix.lower() not in family.sample_suffixes:
+        raise ConfigError(f"a {family.name} checkpoint samples into {' or '.join(family.sample_suffixes)} files; "
+                          f"got {out.name}")
+    if out.suffix.lower() == ".npz":                      # a family that draws several linked arrays (CoGAN: a, b)
+        if args.label is not None:
+            raise ConfigError(f"--label needs a conditional (cgan) checkpoint, not a {family.name} one")
+        arrays = family.sample_arrays(ckpt, n=args.n, seed=args.seed, ema=not args.no_ema)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        write_atomic(out, buf.getvalue())
+        shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in arrays.items())
+        print(f"wrote {out} ({shapes})")
+        return 0
     G, config, spec = generator_from_checkpoint(ckpt, ema=not args.no_ema)
     from ganengine.families import family_class
     note = family_class(config.family).sample_note(ckpt)   # e.g. a progan G that has not grown to full size yet

@@ -19,7 +19,9 @@ UNPAIRED_TASKS = ("thin2thick",)        # the cyclegan family's data (ganengine.
 STYLE_TASKS = ("digit-styles",)         # the styles family's data (ganengine.data.styles)
 SR_TASKS = ("lowres7", "lowres14")       # the srgan family's data (ganengine.data.lowres)
 PROGRESSIVE_DATA = ("mnist32", "faces")  # the progan family's data (ganengine.data.faces)
-FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "srgan", "progan")  # ganengine.families (the registry: ganengine/families/__init__.py)
+COUPLED_TASKS = ("digits-negatives", "digits-edges")  # the cogan family's data (ganengine.data.unpaired)
+COUPLED_MODELS = ("shared3", "shared2", "shared1", "shared0")  # cogan: layers shared by its Gs and its Ds
+FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "srgan", "progan", "cogan")  # ganengine.families (the registry)
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_SEED = 2**31 - 1
@@ -72,8 +74,9 @@ class RunConfig:
     """Structural settings: changing any of these rebuilds the run."""
     family: str = "gan"            # GAN family, one of FAMILIES (ganengine.families): what data and models fit
     data: str = "ring8"            # dataset name: DATASETS for gan, PAIRED_TASKS for pix2pix, UNPAIRED_TASKS cyclegan,
-                                   # STYLE_TASKS styles, SR_TASKS srgan
-    model: str = "mlp"             # the gan family's model, one of MODELS (other families ignore it)
+                                   # STYLE_TASKS styles, SR_TASKS srgan, COUPLED_TASKS cogan
+    model: str = "mlp"             # the gan family's model, one of MODELS; cogan: how many layers are shared,
+                                   # one of COUPLED_MODELS; other families ignore it
     latent_dim: int = 64           # size of the noise vector z
     width: int = 128               # hidden width (mlp) or base channel count (dcgan, cgan)
     depth: int = 3                 # hidden layers of the 2-D MLPs; pix2pix: PatchGAN layers; cyclegan, srgan: G's res blocks

@@ -108,6 +108,14 @@ _PROGAN = dict(family="progan", data="mnist32", model="progan", latent_dim=64, w
                sample_every=20)
 _PROGAN_KNOBS = dict(loss="hinge", lr_g=1e-2, lr_d=1e-2, beta1=0.0, beta2=0.99, batch_size=32, ema_decay=0.99,
                      drift=0.001)
+# CoGAN on the unpaired digit domains (Liu & Tuzel 2016), measured in bench/cogan_engine.py (bench/COGAN.md): two
+# DCGAN-style Gs sharing their first 3 of 4 layers, two Ds sharing their last 3, latent 64, lsgan, Adam (0.5, 0.999)
+# (FAMILIES.md's settings), made to fit 120 s on the shared 2-core CPU (probes, seed 0, negatives, one thread, load
+# 9-18): width 16 and batch 16 (width 32 / batch 32 ran ~4x slower per iteration: 0.53 against 0.12 s), lr 1e-3 for
+# both (2e-4 and 5e-4 still drew 1-3 digit classes after 600 iterations; 1e-3 all ten by ~550) and an EMA of G at
+# 0.99 (10 classes and ~90% of pairs read as one digit by ~400 iterations; 0.999 lagged and showed 2 classes at 600).
+_COGAN = dict(family="cogan", data="digits-negatives", model="shared3", latent_dim=64, width=16, sample_every=50)
+_COGAN_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.99)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
@@ -169,6 +177,18 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            watch="Faces (CelebA when on disk, else faces drawn in code) grow from 4 px blobs of skin and hair to eyes "
                  "and mouths at 32 px; SWD per pyramid level falls as each level arrives.",
            config=dict(_PROGAN, data="faces"), knobs=_PROGAN_KNOBS, seconds=300),
+    Preset(name="cogan-negatives", title="CoGAN: digits and their negatives, no pairs",
+           watch="Each pair in the view is one z drawn by both Gs: the right image turns into the negative of the "
+                 "left one's digit although no digit was ever shown with its negative (Liu & Tuzel 2016).",
+           config=_COGAN, knobs=_COGAN_KNOBS, seconds=120),
+    Preset(name="cogan-edges", title="CoGAN: digits and their edges, no pairs",
+           watch="The right image of each pair becomes the outline of the left one's digit; the agreement view "
+                 "compares it with the true edges of G1's digit.",
+           config=dict(_COGAN, data="digits-edges"), knobs=_COGAN_KNOBS, seconds=120),
+    Preset(name="cogan-unshared", title="Failure: CoGAN with nothing shared",
+           watch="Two separate GANs: each side draws good digits of its domain, but the two sides of a pair are "
+                 "different digits (class agreement near chance, 10%).",
+           config=dict(_COGAN, model="shared0"), knobs=_COGAN_KNOBS, seconds=120, fails_on_purpose=True),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
@@ -176,10 +196,11 @@ DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "m
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
                     "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
                     "digit-styles": "digit-styles", "lowres7": "sr-digits", "lowres14": "sr-digits",
-                    "mnist32": "progan-digits", "faces": "progan-faces"}
+                    "mnist32": "progan-digits", "faces": "progan-faces", "digits-negatives": "cogan-negatives",
+                    "digits-edges": "cogan-edges"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
                    "cyclegan": "cyclegan-digits", "styles": "digit-styles", "srgan": "sr-digits",
-                   "progan": "progan-digits"}
+                   "progan": "progan-digits", "cogan": "cogan-negatives"}
 
 
 def get_preset(name: str) -> Preset:

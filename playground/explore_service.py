@@ -240,7 +240,7 @@ class ExploreService:
         y = labels if src.conditional else None
         if src.conditional and y is None:
             y = torch.zeros(len(z), dtype=torch.int64)
-        return src.G(z, y).float().numpy()
+        return family_class(src.config.family).draw_latents(src.G, z, y).float().numpy()  # CoGAN: a pair per z
 
     def _picture(self, src: Source, x: np.ndarray, nrow: int = 8) -> np.ndarray:
         if src.spec.is_points:

@@ -341,6 +341,17 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         return {"data": data, "layout": layout}
     if kind == "progan":
         return _progan_quality(history, steps)
+    if kind == "coupled":
+        data = [_line(steps, [100 * h["class_agreement"] for h in history], "pairs read as one digit (%)", REAL),
+                _line(steps, [100 * h["class_agreement_unpaired"] for h in history], "… with partners shuffled (%)",
+                      REAL, dash="dot"),
+                _line(steps, [100 * h["pixel_agreement"] for h in history], "pixel agreement with T(G1(z)) (%)", FAKE),
+                {**_line(steps, [h["classes"] for h in history], "digit classes present", DISC, dash="dash"),
+                 "yaxis": "y2"}]
+        layout = _percent_layout("CoGAN pairs: one digit in both domains?", "%", "classes")
+        layout["yaxis2"].pop("rangemode")
+        layout["yaxis2"].update(range=[0, 10.5], dtick=2)
+        return {"data": data, "layout": layout}
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
 
 

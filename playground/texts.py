@@ -90,6 +90,9 @@ Progressive GAN: FD (digits) and the **sliced Wasserstein distance** (SWD, the
 ProGAN paper's measure: random 7×7 patches of each Laplacian-pyramid level, projected on random directions and
 compared; needs no pretrained network) on G's samples at 32 px, whatever level it has grown to; the 32 px band
 measures fine detail, the 16 px low-pass the coarse shapes.
+CoGAN: on 500 fixed z, the share of pairs G1(z), G2(z) read as the same digit
+(the negative turned back, edges read by their nearest real edge image), the same with partners shuffled (what
+chance gives), the pixel agreement of G2(z) with the known transform of G1(z), and the digit classes present.
 """
 
 EXPLORE_HELP = """

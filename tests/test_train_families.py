@@ -253,3 +253,24 @@ def test_the_translate_tab_takes_a_cyclegan_run_thin_to_thick(service):
     assert not translate.describe("v1", "live").startswith("⚠")
     shown = translate.example("v1", "live", 3)
     assert shown.output is not None and shown.target is not None
+
+
+def test_cogan_trains_in_the_train_tab_and_explore_draws_the_pair_of_one_z(service):
+    from playground.explore_service import ExploreService
+    assert {"digits-negatives", "digits-edges"} <= {v for _, v in service.dataset_choices()}
+    assert [v for _, v in service.model_choices("digits-edges")] == ["shared3", "shared2", "shared1", "shared0"]
+    assert {"cogan-negatives", "cogan-edges", "cogan-unshared"} <= {v for _, v in service.preset_choices()}
+    s = service.preset_setup("cogan-negatives")
+    s.update(width=4, batch_size=4, sample_every=2)
+    assert service.apply_setup("v1", s).ok
+    trainer = run_steps(service, "v1", 2)
+    trainer.measure_quality()
+    assert eventually(lambda: len(trainer.snapshot().quality) >= 1, 30)
+    t = service.tick("v1")
+    assert 'alt="pairs"' in t.grid_html and 'alt="agreement"' in t.grid_html and "next start" in t.grid_html
+    assert "one digit in both domains" in t.quality
+    explore = ExploreService(registry=service.registry, settings=service.settings)
+    src, msg = explore.select("v1", "live")
+    assert src is not None, msg
+    img, text = explore.render("v1", 3, [0.0] * 8)
+    assert img.shape[1] > 1.9 * img.shape[0]          # G1(z) | G2(z) side by side

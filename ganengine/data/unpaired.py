@@ -1,4 +1,4 @@
-"""Unpaired digit domains for CycleGAN, made offline from the 5,000 bundled MNIST digits.
+"""Unpaired digit domains for CycleGAN and CoGAN, made offline from the 5,000 bundled MNIST digits.
 
 Two domains A and B hold *different* digits: the 4,500 training digits are split into two disjoint halves, and the
 second half is transformed; training draws an A batch and a B batch independently, so no digit is ever seen in both
@@ -9,6 +9,11 @@ ganengine.data.paired (2 px of black each side; 32 = 4 x 8 for the ResNet G's tw
                not a per-pixel function of a (each output pixel depends on its neighbours), and its inverse (thinning)
                is not one either: G_BA must find the stroke's centre from its outline. The bundled classifier reads
                the dilated held-out digits at 95.4% (97.8% the originals), a 3x3 square dilation at 91.6%.
+  digits-negatives  (CoGAN, Liu & Tuzel 2016, section 5 "digits and negative digits") B = 255 - a: a per-pixel,
+               exactly invertible transform (the border turns white too)
+  digits-edges (CoGAN, "digits and edge digits") B = the digit's Canny-style edges of ganengine.data.paired
+               (canny_edges: a thin outline on both sides of each stroke, 0 or 255); the bundled classifier reads
+               only 37% of the held-out edge images (ganengine.metrics.coupled reads them another way)
 The held-out set is paired.py's: 500 digits, 50 per class, that the bundled classifier never trained on and that
 training never sees, in either domain. For them both sides are known exactly: a = the digit, b = T(a), so G_AB(a)
 can be compared with T(a) and G_BA(T(a)) with a. Halves: per class, a fixed permutation (numpy default_rng(HALF_SEED))
@@ -30,8 +35,11 @@ from ganengine.data.spec import DataSpec
 
 TASKS = {
     "thin2thick": "thin -> thick strokes (grey-level dilation by a radius-1 disc)",
+    "digits-negatives": "digits and negative digits (255 - x)",
+    "digits-edges": "digits and edge digits (Canny-style edges)",
 }
-DOMAIN_NAMES = {"thin2thick": ("thin", "thick")}  # what A and B are, in a word each (captions)
+DOMAIN_NAMES = {"thin2thick": ("thin", "thick"), "digits-negatives": ("digit", "negative"),
+                "digits-edges": ("digit", "edges")}  # what A and B are, in a word each (captions)
 HALF_SEED = 1   # the fixed A/B split of the training digits (not a run's seed: every run and checkpoint shares it)
 
 
@@ -47,6 +55,11 @@ def transform(task: str, images: torch.Tensor) -> torch.Tensor:
     """Domain A uint8 (N, 1, 32, 32) -> the same digits in domain B (the task's exact transform T)."""
     if task == "thin2thick":
         return dilate(images)
+    if task == "digits-negatives":
+        return 255 - images
+    if task == "digits-edges":
+        from ganengine.data.paired import canny_edges
+        return canny_edges(images.float() / 255).to(torch.uint8) * 255
     raise ConfigError(f"unknown unpaired task {task!r}; choose one of {', '.join(TASKS)}")
 
 

@@ -14,7 +14,8 @@ from ganengine.config import ConfigError
 FAMILIES = {"gan": "ganengine.families.gan:GANFamily", "pix2pix": "ganengine.families.pix2pix:Pix2PixFamily",
             "cyclegan": "ganengine.families.cyclegan:CycleGANFamily",
             "styles": "ganengine.families.styles:StylesFamily",
-            "srgan": "ganengine.families.srgan:SRGANFamily", "progan": "ganengine.families.progan:ProGANFamily"}
+            "srgan": "ganengine.families.srgan:SRGANFamily", "progan": "ganengine.families.progan:ProGANFamily",
+            "cogan": "ganengine.families.cogan:CoGANFamily"}
 
 
 def family_class(name: str):

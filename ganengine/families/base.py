@@ -21,6 +21,8 @@ translate_image(ckpt, path, direction=, style=) -> uint8 image; direction and st
 The app's Translate tab asks such a family, with nets it gets from a live run or a checkpoint: translate_choices
 (directions or styles to pick from), translate_blend (whether two choices can be mixed), translate_input_shape (G's
 input size), translate_fit_box (how large a drawing's digit is in it), translate_with (the output, and the cycle back where there is one) and translate_example (a held-out example).
+A family that answers "sample" with more than one array (CoGAN's pairs) lists ".npz" in sample_suffixes and
+implements sample_arrays(ckpt, n=, seed=, ema=) -> {name: array}; the others sample through the CLI's one-G path.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ class Family:
     translate_blend: bool = False  # the Translate tab can mix two of translate_choices (a style code interpolation)
     translate_choice_label: str = ""   # what translate_choices are, for the Translate tab's menu ("Direction")
     translate_fit_box: float = 20 / 32  # a drawn digit's box in G's input frame: MNIST's 20 px in the 32 px pad
+    sample_suffixes: tuple = (".npy", ".png")  # what `sample --out` may write for this family
 
     def __init__(self, run):
         self.run = run
@@ -150,6 +153,17 @@ class Family:
         """A function of no arguments returning a JSON-able dict of metrics, built from frozen copies (called
         between two training steps; the function itself runs on another thread)."""
         return lambda: {"kind": "none", "note": "no metric for this family"}
+
+    @staticmethod
+    def draw_latents(G, z: torch.Tensor, y=None) -> torch.Tensor:
+        """What the sampling net G draws for latents z (B, latent) (and labels y), as one image (or point) per z:
+        what the Explore tab shows. A family whose G returns several images for one z puts them in one picture."""
+        return G(z, y)
+
+    @staticmethod
+    def sample_arrays(ckpt: dict, *, n: int, seed: int, ema: bool = True) -> dict:
+        """`sample --out F.npz`: named float32 arrays of n samples (for families whose sample_suffixes has .npz)."""
+        raise NotImplementedError
 
     @staticmethod
     def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
