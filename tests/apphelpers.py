@@ -13,6 +13,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def launch(demo, playground, launch_kwargs, tries: int = 3) -> str:
+    """demo.launch on a free port. Gradio 6.31 checks that its own server answers a HEAD within 3 s and gives up at
+    the first timeout ("When localhost is not accessible, a shareable link must be created"): on a loaded machine
+    that check can lose to the first request's start-up, so it is retried on a new port."""
+    for attempt in range(tries):
+        try:
+            _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                                    quiet=True, **launch_kwargs(playground))
+            return url
+        except ValueError as err:
+            if "localhost is not accessible" not in str(err) or attempt == tries - 1:
+                raise
+            demo.close()
+
+
 @contextmanager
 def running_app(**settings):
     from playground.app import Playground, build_demo, launch_kwargs
@@ -23,9 +38,7 @@ def running_app(**settings):
     playground.registry.start_reaper(interval=0.2)
     demo = build_demo(playground)
     demo.queue(max_size=64, default_concurrency_limit=4, api_open=False)   # as app.py
-    port = free_port()
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                            **launch_kwargs(playground))
+    url = launch(demo, playground, launch_kwargs)
     try:
         yield playground, url
     finally:
