@@ -513,17 +513,19 @@ class TrainService:
         tick = Tick(counter=counter_text(snap), status=status_text(snap), running=snap.running)
         if sent.get("version") != snap.version:
             sent["version"] = snap.version
-            m, ev = snap.metrics, snap.events
-            tick.losses = figure_json(figures.loss_figure(m, ev))
-            tick.dprob = figure_json(figures.dprob_figure(m, ev))
-            tick.gradnorm = figure_json(figures.gradnorm_figure(m, ev))
+            m, ev, run = snap.metrics, snap.events, snap.run_number
+            tick.losses = figure_json(fresh_axes(figures.loss_figure(m, ev), run))
+            tick.dprob = figure_json(fresh_axes(figures.dprob_figure(m, ev), run))
+            tick.gradnorm = figure_json(fresh_axes(figures.gradnorm_figure(m, ev), run))
         if sent.get("visuals") != snap.visuals_version:
             sent["visuals"] = snap.visuals_version
             v = snap.visuals
             if snap.spec.is_points:
-                tick.panel = figure_json(figures.field_figure(v.get("field"), snap.spec.bounds, v.get("step")))
+                tick.panel = figure_json(fresh_axes(figures.field_figure(v.get("field"), snap.spec.bounds,
+                                                                         v.get("step")), f"{snap.run_number}-field"))
             else:
-                tick.panel = figure_json(figures.dhist_figure(v.get("d_hist", {}), v.get("step")))
+                tick.panel = figure_json(fresh_axes(figures.dhist_figure(v.get("d_hist", {}), v.get("step")),
+                                                    f"{snap.run_number}-hist"))
             if v.get("frame") is not None:
                 tick.grid_html = views_html(v)
         n_frames = len(snap.timeline_frames)
@@ -669,6 +671,14 @@ def public_text(err) -> str:
 def os_reason(err: OSError) -> str:
     """An OSError's reason without the server's file paths."""
     return err.strerror or type(err).__name__
+
+
+def fresh_axes(figure: dict, key) -> dict:
+    """The figure with plotly's uirevision set to ``key``: the page keeps a visitor's zoom while the key stays (one
+    run, one kind of panel) and starts from the new figure's own axes when it changes (a 2-D run's field kept its
+    axes over the next image run's histogram, flattening its bars into a line)."""
+    figure.setdefault("layout", {})["uirevision"] = str(key)
+    return figure
 
 
 def rewind_note(snap, step: int) -> str:

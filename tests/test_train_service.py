@@ -227,3 +227,22 @@ def test_a_new_setup_says_which_run_it_replaced(service):
     answer = service.apply_setup("v1", setup)
     assert answer.ok and "Your ring8 run at step 3 was replaced" in answer and "(spiral, mlp)" in answer
     assert "was replaced" not in service.apply_setup("v1", small_ring(service))     # nothing trained: nothing lost
+
+
+def test_a_new_run_or_panel_kind_resets_the_plot_axes(service):
+    """Issue 15: switching from a 2-D preset to an image preset kept the histogram's old axes (plotly's uirevision)."""
+    import json
+    service.apply_setup("v1", small_ring(service))
+    service.step("v1", "both", 2)
+    service.registry.session("v1").live_trainer.wait_idle(20)
+    first = service.tick("v1")
+    field = json.loads(first.panel)["layout"]["uirevision"]
+    losses = json.loads(first.losses)["layout"]["uirevision"]
+    setup = service.preset_setup("dcgan-mnist")
+    setup.update(width=8, batch_size=8)
+    service.apply_setup("v1", setup)
+    service.step("v1", "both", 1)
+    service.registry.session("v1").live_trainer.wait_idle(60)
+    second = service.tick("v1")
+    assert json.loads(second.panel)["layout"]["uirevision"] not in (field,)
+    assert json.loads(second.losses)["layout"]["uirevision"] != losses
