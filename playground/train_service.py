@@ -7,10 +7,7 @@ these arguments and results.
 from __future__ import annotations
 
 import math
-import re
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -20,17 +17,16 @@ from ganengine.checkpoint import remove_stale_temp_files
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.images import DataUnavailable
 from ganengine.families import FAMILIES, family_class, family_for_data
-from ganengine.metrics.mixtures import PUBLISHED
 from ganengine.presets import PRESETS, get_preset, preset_for_data
 from ganengine.render import gif_bytes
-from playground import figures, texts
-from playground.live_plot import figure_json
 from playground.replies import Reply, done, refused
 from playground.sessions import NoSlot, SessionGone, SessionRegistry, remaining_budget, spend
 from playground.settings import Settings
 from playground.visitor_files import (SaveFolder, drop_other_extractions, extracted_bytes, replace_export,
                                       visitor_dir, zip_unpacked_bytes)
-from playground.views import counter_text, diagnosis_text, image_html, status_text, views_html
+from playground.form_values import LR_RANGE, lr_from_log, os_reason, public_text, whole_number  # noqa: F401
+from playground.live_tick import Tick, rewind_note, tick_for
+from playground.views import image_html
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
               ("Two moons", "moons"), ("Your points (upload a CSV of x,y)", "points")]
@@ -48,24 +44,6 @@ LIVE_KNOBS = ("lr_g", "lr_d", "d_steps", "loss", "batch_size", "label_smoothing"
 QUALITY_EVERY = 5.0  # seconds of training between quality measurements
 MAX_STEPS_PER_CALL = 100_000
 GONE = "⚠ This page was closed or timed out; reload it to train again."
-
-
-@dataclass
-class Tick:
-    """One refresh of the live page; None fields did not change since the page's last tick."""
-    counter: str
-    status: str
-    losses: Optional[str] = None       # figure JSON
-    dprob: Optional[str] = None
-    gradnorm: Optional[str] = None
-    panel: Optional[str] = None        # D-output histograms (images) or the 2-D field
-    grid_html: Optional[str] = None
-    timeline_max: Optional[int] = None
-    quality: Optional[str] = None
-    classes: Optional[str] = None
-    diagnosis: Optional[str] = None
-    how_to_read: Optional[str] = None  # "How to read this", for the loss and family in use
-    running: bool = False
 
 
 class TrainService:
@@ -490,59 +468,7 @@ class TrainService:
 
     def tick(self, sid: str) -> Tick:
         """The live refresh: only what changed since this page's last tick is rebuilt and sent."""
-        s = self.registry.session(sid)
-        trainer = s.live_trainer
-        if trainer is None:
-            first = not s.sent.get("empty")
-            s.sent["empty"] = True
-            tick = Tick(counter=counter_text(None),
-                        status=s.notice or "Ready: pick a preset or dataset, then press **Start**.")
-            if first:
-                tick.losses = figure_json(figures.loss_figure({}, ()))
-                tick.dprob = figure_json(figures.dprob_figure({}, ()))
-                tick.gradnorm = figure_json(figures.gradnorm_figure({}, ()))
-                tick.panel = figure_json(figures.dhist_figure({}))
-                tick.quality = figure_json(figures.quality_figure([], ""))
-                tick.classes = figure_json(figures.class_histogram_figure(None))
-                tick.grid_html = image_html(None, "The fixed-noise samples appear here.")
-                tick.diagnosis = "Diagnostics appear once training runs."
-            return tick
-        snap = trainer.snapshot()
-        sent = s.sent
-        sent.pop("empty", None)
-        tick = Tick(counter=counter_text(snap), status=status_text(snap), running=snap.running)
-        if sent.get("version") != snap.version:
-            sent["version"] = snap.version
-            m, ev, run = snap.metrics, snap.events, snap.run_number
-            tick.losses = figure_json(fresh_axes(figures.loss_figure(m, ev), run))
-            tick.dprob = figure_json(fresh_axes(figures.dprob_figure(m, ev), run))
-            tick.gradnorm = figure_json(fresh_axes(figures.gradnorm_figure(m, ev), run))
-        if sent.get("visuals") != snap.visuals_version:
-            sent["visuals"] = snap.visuals_version
-            v = snap.visuals
-            if snap.spec.is_points:
-                tick.panel = figure_json(fresh_axes(figures.field_figure(v.get("field"), snap.spec.bounds,
-                                                                         v.get("step")), f"{snap.run_number}-field"))
-            else:
-                tick.panel = figure_json(fresh_axes(figures.dhist_figure(v.get("d_hist", {}), v.get("step")),
-                                                    f"{snap.run_number}-hist"))
-            if v.get("frame") is not None:
-                tick.grid_html = views_html(v)
-        n_frames = len(snap.timeline_frames)
-        if sent.get("frames") != n_frames:
-            sent["frames"] = n_frames
-            tick.timeline_max = max(n_frames - 1, 0)
-        if sent.get("quality") != len(snap.quality) or sent.get("quality_run") != snap.run_number:
-            sent["quality"], sent["quality_run"] = len(snap.quality), snap.run_number
-            tick.quality, tick.classes = quality_figures(snap)
-        diag = diagnosis_text(snap)
-        if sent.get("diagnosis") != diag:
-            sent["diagnosis"] = tick.diagnosis = diag
-        reading = (snap.knobs.loss, snap.config.family)
-        if sent.get("how_to_read") != reading:
-            sent["how_to_read"] = reading
-            tick.how_to_read = texts.how_to_read(*reading)
-        return tick
+        return tick_for(self.registry.session(sid))
 
     def timeline_frame(self, sid: str, index) -> str:
         s = self.registry.session(sid)
@@ -626,79 +552,6 @@ class TrainService:
                                      f"the Explore tab or the CLI.")
 
 
-def quality_figures(snap) -> tuple[str, str]:
-    """The quality plot and the per-class plot (figure JSON) of a snapshot's quality history."""
-    last = snap.quality[-1] if snap.quality else {}
-    quality = figures.quality_figure(list(snap.quality), last.get("kind", ""), PUBLISHED.get(snap.spec.name))
-    if last.get("per_style"):
-        classes = figures.per_style_figure(last["per_style"])
-    elif last.get("class_accuracy"):
-        classes = figures.class_accuracy_figure(last["class_accuracy"], snap.spec.class_names or None)
-    else:
-        note = "Digit data only (2-D data: see modes captured)." if snap.spec.is_points else \
-            "No per-class view for this family." if last and "class_histogram" not in last else ""
-        classes = figures.class_histogram_figure(last.get("class_histogram"), snap.spec.class_names or None,
-                                                 note=note, unrecognisable=last.get("unrecognisable"))
-    return figure_json(quality), figure_json(classes)
-
-
 KNOB_LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "d_steps": "D steps per G step", "loss": "loss",
                "batch_size": "batch size", "label_smoothing": "label smoothing", "r1_weight": "R1 weight",
                "ema_decay": "EMA decay", "lr_decay_steps": "lr decay steps"}
-
-
-def whole_number(value, low: int, high: int) -> Optional[int]:
-    """value as an int in [low, high], or None (bools, NaN, infinities, fractions and text are refused)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not math.isfinite(f) or f != int(f) or not low <= f <= high:
-        return None
-    return int(f)
-
-
-_TEMP_PATH = re.compile(re.escape(tempfile.gettempdir().rstrip("/")) + r"/[^\s'\",;)]*")
-
-
-def public_text(err) -> str:
-    """An error's sentence without the server's temporary paths (where uploads are unpacked)."""
-    return _TEMP_PATH.sub("your upload", str(err))
-
-
-def os_reason(err: OSError) -> str:
-    """An OSError's reason without the server's file paths."""
-    return err.strerror or type(err).__name__
-
-
-def fresh_axes(figure: dict, key) -> dict:
-    """The figure with plotly's uirevision set to ``key``: the page keeps a visitor's zoom while the key stays (one
-    run, one kind of panel) and starts from the new figure's own axes when it changes (a 2-D run's field kept its
-    axes over the next image run's histogram, flattening its bars into a line)."""
-    figure.setdefault("layout", {})["uirevision"] = str(key)
-    return figure
-
-
-def rewind_note(snap, step: int) -> str:
-    """Where a rewind to a frame at ``step`` goes, said before it does (restore points are kept at fewer steps than
-    frames: ganengine.history.RestorePoints)."""
-    target = snap.rewind_target(step)
-    if target is None:
-        return "too old to rewind to (older than every restore point kept)"
-    if target == step:
-        return "Rewind goes to this step"
-    return f"Rewind goes to step {target:,}, the nearest restore point kept before it"
-
-
-LR_RANGE = (1e-5, 1e-2)     # the learning-rate sliders' range (their value is log10 of it)
-
-
-def lr_from_log(value) -> float:
-    """Slider value log10(lr) -> lr; anything not a finite number is refused by Knobs' validation."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-    return 10.0 ** v if math.isfinite(v) else float("nan")

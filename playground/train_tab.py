@@ -11,7 +11,8 @@ import gradio as gr
 from playground import texts
 from playground.live_plot import live_plot
 from ganengine.config import MAX_SEED, ConfigError
-from playground.train_service import DEFAULT_PRESET, LOSS_CHOICES, TrainService, lr_from_log, whole_number
+from playground.form_values import lr_from_log, whole_number
+from playground.train_service import DEFAULT_PRESET, LOSS_CHOICES, TrainService
 from playground.ui_common import guarded, session_id, skips
 
 FAMILY_SLOTS = 3  # sliders for a family's own live knobs (pix2pix: lambda_L1); hidden when a family has fewer
