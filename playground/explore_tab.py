@@ -82,8 +82,8 @@ def build_explore_tab(service: ExploreService) -> dict:
         try:
             img, text = service.render(sid, seed_v, offsets, digit_v)
             row = service.class_strip(sid, seed_v, offsets)
-        except ValueError as err:
-            return gr.skip(), f"⚠ {err}", gr.skip()
+        except ValueError as err:      # no generator (yet): no picture of the last one either
+            return None, f"⚠ {err}", gr.update(visible=False)
         return img, text, (gr.update(value=row, visible=True) if row is not None else gr.update(visible=False))
 
     def source_outputs(src, msg):
@@ -114,8 +114,9 @@ def build_explore_tab(service: ExploreService) -> dict:
         return source_outputs(src, msg)
 
     source_changed = source.input(on_source, source, [source_msg, digit, strip, upload, refresh])
-    source_changed.then(on_render, render_inputs, render_outputs)
-    upload.upload(on_upload, upload, [source_msg, digit, strip]).then(on_render, render_inputs, render_outputs)
+    new_generator = [source_changed.then(on_render, render_inputs, render_outputs),
+                     upload.upload(on_upload, upload, [source_msg, digit, strip]).then(on_render, render_inputs,
+                                                                                      render_outputs)]
 
     @guarded(lambda msg: (msg,) + skips(4))
     def on_tab(key, request: gr.Request):
@@ -124,9 +125,10 @@ def build_explore_tab(service: ExploreService) -> dict:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return on_source(key, request)
 
-    tab.select(on_tab, source, [source_msg, digit, strip, upload, refresh]).then(on_render, render_inputs,
-                                                                                render_outputs)
-    refresh.click(on_refresh, None, [source_msg, digit, strip]).then(on_render, render_inputs, render_outputs)
+    new_generator.append(tab.select(on_tab, source, [source_msg, digit, strip, upload, refresh]).then(
+        on_render, render_inputs, render_outputs))
+    new_generator.append(refresh.click(on_refresh, None, [source_msg, digit, strip]).then(on_render, render_inputs,
+                                                                                          render_outputs))
 
     for comp in sliders:
         comp.change(on_render, render_inputs, render_outputs, show_progress="hidden", trigger_mode="always_last",
@@ -138,17 +140,20 @@ def build_explore_tab(service: ExploreService) -> dict:
     zero.click(lambda: [0.0] * len(sliders), None, sliders, queue=False)
 
     interp_inputs = [seed_a, seed_b, method, t, frames, digit]
+    interp_outputs = [at_t, path_strip, interp_caption]
 
     @guarded(lambda msg: (gr.skip(), gr.skip(), msg))
     def on_interp(a, b, how, t_v, n, digit_v, request: gr.Request):
         try:
             img, row, text = service.interpolate(session_id(request), a, b, how, t_v, n, digit_v)
-        except ValueError as err:
-            return gr.skip(), gr.skip(), f"⚠ {err}"
+        except ValueError as err:      # no generator (yet): the last one's path is not this one's
+            return None, None, f"⚠ {err}"
         return img, row, text
 
-    for comp in (seed_a, seed_b, method, frames):
-        comp.change(on_interp, interp_inputs, [at_t, path_strip, interp_caption], show_progress="hidden")
+    for comp in (seed_a, seed_b, method, frames, digit):      # a new digit: a new path too
+        comp.change(on_interp, interp_inputs, interp_outputs, show_progress="hidden")
+    for event in new_generator:                               # a new G: its own path, not the last G's
+        event.then(on_interp, interp_inputs, interp_outputs, show_progress="hidden")
     t.change(on_interp, interp_inputs, [at_t, path_strip, interp_caption], show_progress="hidden",
              trigger_mode="always_last", concurrency_limit=4, concurrency_id="explore-render")
 

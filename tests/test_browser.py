@@ -122,8 +122,8 @@ def test_eight_tabs_of_one_browser_load_and_a_closed_tab_frees_its_trainer(serve
             "the last tab's training did not start"
         page.close()
         # freed at once by the beacon (a tick already in flight may re-create an empty session: no trainer, reaped)
-        assert wait_until(lambda: (s := registry.peek(sid)) is None or s.live_trainer is None, timeout=10,
-                          every=0.1), "closing the tab did not free its trainer"
+        assert wait_until(lambda: (s := registry.peek(sid)) is None or s.live_trainer is None, timeout=30,
+                          every=0.1), "closing the tab did not free its trainer"   # ~1 s; 10 s lost at load 14
         assert all(registry.peek(p.evaluate("() => window.__gradio_session_hash__")) is not None for p in pages[:2])
         browser.close()
-    assert time.monotonic() - started < 150
+    assert time.monotonic() - started < 400     # a hang guard, not a speed promise
