@@ -17,7 +17,8 @@ MODELS = ("mlp", "dcgan", "cgan")       # the gan family's models
 PAIRED_TASKS = ("edges2digits", "blur2digits")  # the pix2pix family's data (ganengine.data.paired)
 UNPAIRED_TASKS = ("thin2thick",)        # the cyclegan family's data (ganengine.data.unpaired)
 STYLE_TASKS = ("digit-styles",)         # the styles family's data (ganengine.data.styles)
-FAMILIES = ("gan", "pix2pix", "cyclegan", "styles")  # ganengine.families (the registry: ganengine/families/__init__.py)
+VIDEO_TASKS = ("moving-digits",)        # the vid2vid family's data (ganengine.data.moving)
+FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "vid2vid")  # ganengine.families (the registry: ganengine/families/__init__.py)
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_SEED = 2**31 - 1
@@ -70,7 +71,7 @@ class RunConfig:
     """Structural settings: changing any of these rebuilds the run."""
     family: str = "gan"            # GAN family, one of FAMILIES (ganengine.families): what data and models fit
     data: str = "ring8"            # dataset name: DATASETS for gan, PAIRED_TASKS for pix2pix, UNPAIRED_TASKS cyclegan,
-                                   # STYLE_TASKS styles
+                                   # STYLE_TASKS styles, VIDEO_TASKS vid2vid
     model: str = "mlp"             # the gan family's model, one of MODELS (other families ignore it)
     latent_dim: int = 64           # size of the noise vector z
     width: int = 128               # hidden width (mlp) or base channel count (dcgan, cgan)

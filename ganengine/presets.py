@@ -88,6 +88,14 @@ _STYLES = dict(family="styles", data="digit-styles", model="stargan", width=8, d
 _STYLES_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.999,
                      lambda_cls=1.0, lambda_rec=10.0, lambda_id=5.0)
 
+# vid2vid on moving digits (edges per frame -> clip): PROVISIONAL sizes, measured in bench/vid2vid_engine.py
+# (bench/VID2VID.md). U-Net G and both PatchGAN Ds width 8, 2 layers, batch 8 clips, Adam 1e-3 (0.5, 0.999) as
+# CycleGAN's preset, BCE, frame L1 100, temporal D weight 1 (vid2vid's), previous frame on. The per-frame preset turns
+# both temporal parts off: the frame-by-frame baseline.
+_VID2VID = dict(family="vid2vid", data="moving-digits", model="unet", width=8, depth=2, sample_every=25)
+_VID2VID_KNOBS = dict(loss="ns", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=8, lambda_T=1.0,
+                      prev_frame=1.0, lambda_frame=100.0)
+
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
            watch="Purple fakes spread from one blob to all 8 green modes while D's heatmap fades to grey (D(x) = 0.5).",
@@ -136,15 +144,23 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
                  "keeps its digit; loss/D/style falls first (D learns the styles), then loss/G/style (Choi et al. "
                  "2018).",
            config=_STYLES, knobs=_STYLES_KNOBS, seconds=300),
+    Preset(name="moving-digits", title="vid2vid: edges -> moving digit clips",
+           watch="The generated row of the strip fills the edges in frame after frame; seq_len steps 3 -> 6 -> 12 "
+                 "(the curriculum) and warp (flicker against the known motion) falls (Wang et al. 2018).",
+           config=_VID2VID, knobs=_VID2VID_KNOBS, seconds=300),
+    Preset(name="moving-digits-per-frame", title="vid2vid without its temporal parts (per-frame pix2pix)",
+           watch="The same clips drawn frame by frame: no previous frame into G, no temporal D. Compare the warp "
+                 "curve with moving-digits': the strokes flicker more.",
+           config=_VID2VID, knobs=dict(_VID2VID_KNOBS, lambda_T=0.0, prev_frame=0.0), seconds=300),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
                     "mnist": "cgan-mnist", "mnist-full": "cgan-mnist", "fashion-mnist": "cgan-mnist",
                     "cifar10": "cgan-mnist", "celeba": "dcgan-mnist", "folder": "dcgan-mnist",
                     "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
-                    "digit-styles": "digit-styles"}
+                    "digit-styles": "digit-styles", "moving-digits": "moving-digits"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
-                   "cyclegan": "cyclegan-digits", "styles": "digit-styles"}
+                   "cyclegan": "cyclegan-digits", "styles": "digit-styles", "vid2vid": "moving-digits"}
 
 
 def get_preset(name: str) -> Preset:

@@ -13,7 +13,8 @@ from ganengine.config import ConfigError
 # name -> "module:class", imported on first use (ganengine.config validates through here without import cycles)
 FAMILIES = {"gan": "ganengine.families.gan:GANFamily", "pix2pix": "ganengine.families.pix2pix:Pix2PixFamily",
             "cyclegan": "ganengine.families.cyclegan:CycleGANFamily",
-            "styles": "ganengine.families.styles:StylesFamily"}
+            "styles": "ganengine.families.styles:StylesFamily",
+            "vid2vid": "ganengine.families.vid2vid:Vid2VidFamily"}
 
 
 def family_class(name: str):

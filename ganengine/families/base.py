@@ -42,6 +42,9 @@ class Family:
     dataset_labels: tuple = ()    # (label, data name) for the app's dataset menu, where the app does not list them
     latent: bool = True           # whether G draws from a latent z (RunConfig.latent_dim matters)
     translate_blend: bool = False  # the Translate tab can mix two of translate_choices (a style code interpolation)
+    # `sample` of a family whose samples are clips: a staticmethod (ckpt, *, n, seed) -> {"clips": float32
+    # (N, T, C, H, W) in [-1, 1], "condition", ...}; None for a family that samples images from G(z)
+    sample_clips = None
 
     def __init__(self, run):
         self.run = run
