@@ -47,7 +47,10 @@ per class beside it, and PSNR and SSIM against the real digit (higher is closer)
 digits that keep their class through G_AB and G_BA, the cycle L1 (how well A → B → A comes back) and the L1 to the
 known true target. Style transfer: content kept (held-out digits re-rendered in each style and still read as their
 digit), style match (a texture-statistics classifier names the style asked for) and change against the true
-rendering, overall and per style.
+rendering, overall and per style. vid2vid: G's clips for held-out moving digits: the share of frames the classifier
+reads as the clip's digit, the share of clips whose digit keeps one class in every frame, the warp error (each frame
+against the previous one moved by the digit's known motion: 0 for a real clip, higher when strokes flicker) and the
+L1 to the real frames.
 """
 
 EXPLORE_HELP = """

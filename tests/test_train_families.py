@@ -253,3 +253,19 @@ def test_the_translate_tab_takes_a_cyclegan_run_thin_to_thick(service):
     assert not translate.describe("v1", "live").startswith("⚠")
     shown = translate.example("v1", "live", 3)
     assert shown.output is not None and shown.target is not None
+
+
+def test_vid2vid_trains_in_the_train_tab_with_its_strip_animation_and_knobs(service):
+    assert "moving-digits" in [v for _, v in service.dataset_choices()]
+    assert {"moving-digits", "moving-digits-per-frame"} <= {v for _, v in service.preset_choices()}
+    s = service.preset_setup("moving-digits")
+    s.update(width=4, batch_size=2, sample_every=2)
+    assert service.apply_setup("v1", s).ok
+    assert [k["name"] for k in service.family_knobs("v1")] == ["lambda_T", "prev_frame", "lambda_frame"]
+    trainer = run_steps(service, "v1", 2)
+    trainer.measure_quality()
+    assert eventually(lambda: len(trainer.snapshot().quality) >= 1)
+    t = service.tick("v1")
+    assert 'alt="strip"' in t.grid_html and 'alt="clips" src="data:image/gif;base64,' in t.grid_html   # animated
+    assert "warp error" in t.quality
+    assert service.set_family_knob("v1", 1, 0).ok          # the previous frame off: per-frame generation
