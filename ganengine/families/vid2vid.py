@@ -28,12 +28,15 @@ previous-frame input) against the image D alone, as imaginaire's vid2vid trains 
 single_frame_epoch).
 
 Switches (live knobs; presets moving-digits and moving-digits-per-frame): prev_frame 0 gives G blank previous maps
-(a per-frame pix2pix), lambda_T 0 turns the temporal D off (not trained, not asked). Both off is the frame-by-frame
-baseline whose flicker vid2vid removes: measured by "warp" (ganengine.metrics.video's warp error on the training
-clips, every step; 0 for real clips).
+(a per-frame pix2pix), lambda_T 0 turns the temporal D off (not trained, not asked). Both off is the paper's
+frame-by-frame baseline; flicker is measured by "warp" (ganengine.metrics.video's warp error on the training clips,
+every step; 0 for real clips). Measured (bench/VID2VID.md): on these clips the baseline flickered LESS than the
+full model (held-out warp error 0.040-0.050 against 0.057-0.077). Our guesses, not measured: a conv G of shifted
+edge maps is nearly shift-equivariant already, and the previous frame enters un-warped (the paper warps it with a
+predicted flow), so G must learn the shift itself.
 Scalars: loss/D (= image + temporal terms), loss/D/image, loss/D/T, loss/G (the total), loss/G/GAN, loss/G/T,
-loss/G/L1 (unweighted), D(x), D(G(z))/before, D(G(z))/after (the image D's, patch means), grad/G, grad/D, schedule/seq_len,
-warp.
+loss/G/L1 (unweighted), D(x), D(G(z))/before, D(G(z))/after (the image D's, patch means), grad/G, grad/D,
+schedule/seq_len, warp.
 """
 from __future__ import annotations
 
@@ -209,9 +212,10 @@ class Vid2VidFamily(Family):
 
     def caption(self, view: str) -> str:
         if view == "clips":
-            return ("Four held-out clips playing, one a row: edges (G's input) · the real clip · G's clip. Flicker (strokes "
-                    "filled differently from frame to frame) is what the previous-frame input and the temporal D "
-                    "remove")
+            return ("Four held-out clips playing, one a row: edges (G's input) · the real clip · G's clip. "
+                    "vid2vid adds the previous-frame input and the temporal D against flicker (strokes filled "
+                    "differently from frame to frame); on these clips the warp error measured lower without them "
+                    "(bench/VID2VID.md)")
         return ("Frame strip of four held-out clips (digits 2, 3, 5, 7, never trained on), one column a frame: rows "
                 "edges · real · generated for each clip")
 
