@@ -60,7 +60,7 @@ def spec_from_dict(d: dict) -> DataSpec:
     try:
         kind = d["kind"]
         shape = tuple(_int(v) for v in d["shape"][:4])
-        if kind not in ("points", "image", "paired", "unpaired") or (kind == "points" and shape != (2,)) or \
+        if kind not in ("points", "image", "paired", "unpaired", "sequence") or (kind == "points" and shape != (2,)) or \
                 (kind != "points" and (len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2])):
             raise ValueError(f"unsupported data shape {shape}")
         if kind != "points" and not 4 <= shape[1] <= MAX_IMAGE_SIDE:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ganengine.config import (COUPLED_MODELS, COUPLED_TASKS, DATASETS, DEVICES, FAMILIES, LOSSES, MODELS,
-                              PAIRED_TASKS, PROGRESSIVE_DATA, STYLE_TASKS, UNPAIRED_TASKS, ConfigError)
+                              PAIRED_TASKS, PROGRESSIVE_DATA, STYLE_TASKS, UNPAIRED_TASKS, VIDEO_TASKS, ConfigError)
 
 EXIT_USAGE = 2
 
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "(--steps / --seconds: how much more; settings come from CKPT)")
     t.add_argument("--family", choices=FAMILIES, help="GAN family (default gan, or the preset's)")
     t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS + STYLE_TASKS + PROGRESSIVE_DATA +
-                   COUPLED_TASKS, help="dataset (default ring8)")
+                   COUPLED_TASKS + VIDEO_TASKS, help="dataset (default ring8)")
     t.add_argument("--model", choices=MODELS + COUPLED_MODELS, help="gan: mlp, dcgan, cgan; cogan: sharedK, K of "
                                                                      "the 4 layers shared by its Gs and its Ds")
     t.add_argument("--loss", choices=LOSSES)
@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true")
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint into .npy (data space) or .png (a grid); "
-                                            "cogan: .npz of pairs a, b (N, C, H, W) from the same z")
+                                      "cogan: .npz of pairs a, b (N, C, H, W) from the same z; clips (vid2vid) into "
+                                      ".npz or an animated .gif")
     s.add_argument("checkpoint")
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--seed", type=int, default=0)
@@ -296,11 +297,13 @@ def cmd_sample(args) -> int:
     if not 1 <= args.n <= 1_000_000:
         raise ConfigError("--n must be between 1 and 1000000")
     out = Path(args.out)
-    if out.suffix.lower() not in (".npy", ".png", ".npz"):
-        raise ConfigError(f"--out must end in .npy or .png (.npz: CoGAN's pairs), got {out.name}")
+    if out.suffix.lower() not in (".npy", ".png", ".npz", ".gif"):
+        raise ConfigError(f"--out must end in .npy or .png (.npz: CoGAN's pairs or clips; .gif: clips), got {out.name}")
     ckpt = read_checkpoint(args.checkpoint)
     _needs_verb(ckpt, "sample")
     family = family_class(ckpt["_config"].family)
+    if family.sample_clips is not None:                     # a family whose samples are clips (vid2vid)
+        return _sample_clips(ckpt, args)
     if out.suffix.lower() not in family.sample_suffixes:
         raise ConfigError(f"a {family.name} checkpoint samples into {' or '.join(family.sample_suffixes)} files; "
                           f"got {out.name}")
@@ -344,6 +347,33 @@ def cmd_sample(args) -> int:
             image_grid(x[:256], nrow=spec.num_classes if conditional and args.label is None else 8)
         write_atomic(out, png_bytes(img))
     print(f"wrote {out} ({x.shape[0]} samples, shape {tuple(x.shape[1:])})")
+    return 0
+
+
+def _sample_clips(ckpt: dict, args) -> int:
+    """`sample` of a family whose samples are clips: .npz of its arrays (clips, condition, ... (N, T, C, H, W) in
+    [-1, 1]) or an animated .gif (per frame: condition | real | generated, one clip a row, up to 8 clips)."""
+    from ganengine.checkpoint import write_atomic
+    from ganengine.families import family_class
+    from ganengine.render import gif_bytes, image_grid
+    out = Path(args.out)
+    if out.suffix.lower() not in (".npz", ".gif"):
+        raise ConfigError(f"a {ckpt['_config'].family} checkpoint samples clips: --out must end in .npz or .gif, "
+                          f"got {out.name}")
+    if args.label is not None or args.no_ema:
+        raise ConfigError("--label and --no-ema do not apply to clips")
+    arrays = family_class(ckpt["_config"].family).sample_clips(ckpt, n=args.n, seed=args.seed)
+    clips = arrays["clips"]                                                       # (N, T, C, H, W)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".npz":
+        np.savez(out, **arrays)
+    else:
+        rows = [arrays[k][:8] for k in ("condition", "real", "clips") if k in arrays]
+        per_t = np.stack(rows, 2)                                                 # (n, T, rows, C, H, W)
+        frames = [image_grid(per_t[:, t].reshape(-1, *clips.shape[2:]), nrow=len(rows), scale=3)
+                  for t in range(clips.shape[1])]
+        write_atomic(out, gif_bytes(frames, duration_ms=150))
+    print(f"wrote {out} ({len(clips)} clips of {clips.shape[1]} frames, {tuple(clips.shape[2:])} each)")
     return 0
 
 

@@ -21,7 +21,8 @@ SR_TASKS = ("lowres7", "lowres14")       # the srgan family's data (ganengine.da
 PROGRESSIVE_DATA = ("mnist32", "faces")  # the progan family's data (ganengine.data.faces)
 COUPLED_TASKS = ("digits-negatives", "digits-edges")  # the cogan family's data (ganengine.data.unpaired)
 COUPLED_MODELS = ("shared3", "shared2", "shared1", "shared0")  # cogan: layers shared by its Gs and its Ds
-FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "srgan", "progan", "cogan")  # ganengine.families (the registry)
+VIDEO_TASKS = ("moving-digits",)        # the vid2vid family's data (ganengine.data.moving)
+FAMILIES = ("gan", "pix2pix", "cyclegan", "styles", "srgan", "progan", "cogan", "vid2vid")  # ganengine.families (the registry)
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_SEED = 2**31 - 1
@@ -74,7 +75,7 @@ class RunConfig:
     """Structural settings: changing any of these rebuilds the run."""
     family: str = "gan"            # GAN family, one of FAMILIES (ganengine.families): what data and models fit
     data: str = "ring8"            # dataset name: DATASETS for gan, PAIRED_TASKS for pix2pix, UNPAIRED_TASKS cyclegan,
-                                   # STYLE_TASKS styles, SR_TASKS srgan, COUPLED_TASKS cogan
+                                   # STYLE_TASKS styles, SR_TASKS srgan, COUPLED_TASKS cogan, VIDEO_TASKS vid2vid
     model: str = "mlp"             # the gan family's model, one of MODELS; cogan: how many layers are shared,
                                    # one of COUPLED_MODELS; other families ignore it
     latent_dim: int = 64           # size of the noise vector z

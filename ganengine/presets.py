@@ -116,6 +116,13 @@ _PROGAN_KNOBS = dict(loss="hinge", lr_g=1e-2, lr_d=1e-2, beta1=0.0, beta2=0.99, 
 # 0.99 (10 classes and ~90% of pairs read as one digit by ~400 iterations; 0.999 lagged and showed 2 classes at 600).
 _COGAN = dict(family="cogan", data="digits-negatives", model="shared3", latent_dim=64, width=16, sample_every=50)
 _COGAN_KNOBS = dict(loss="lsgan", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=16, ema_decay=0.99)
+# vid2vid on moving digits (edges per frame -> clip): PROVISIONAL sizes, measured in bench/vid2vid_engine.py
+# (bench/VID2VID.md). U-Net G and both PatchGAN Ds width 8, 2 layers, batch 8 clips, Adam 1e-3 (0.5, 0.999) as
+# CycleGAN's preset, BCE, frame L1 100, temporal D weight 1 (vid2vid's), previous frame on. The per-frame preset turns
+# both temporal parts off: the frame-by-frame baseline.
+_VID2VID = dict(family="vid2vid", data="moving-digits", model="unet", width=8, depth=2, sample_every=25)
+_VID2VID_KNOBS = dict(loss="ns", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=8, lambda_T=1.0,
+                      prev_frame=1.0, lambda_frame=100.0)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(name="ring8", title="Ring of 8 Gaussians",
@@ -189,6 +196,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            watch="Two separate GANs: each side draws good digits of its domain, but the two sides of a pair are "
                  "different digits (class agreement near chance, 10%).",
            config=dict(_COGAN, model="shared0"), knobs=_COGAN_KNOBS, seconds=120, fails_on_purpose=True),
+    Preset(name="moving-digits", title="vid2vid: edges -> moving digit clips",
+           watch="The generated row of the strip fills the edges in, frame after frame, and the clip moves with the "
+                 "real one; seq_len on the loss plot steps 2 -> 4 -> 8 (the curriculum) (Wang et al. 2018).",
+           config=_VID2VID, knobs=_VID2VID_KNOBS, seconds=300),
+    Preset(name="moving-digits-per-frame", title="vid2vid without its temporal parts (per-frame pix2pix)",
+           watch="The same clips drawn frame by frame: no previous frame into G, no temporal D. Compare the warp "
+                 "error on the quality plot with moving-digits' (bench/VID2VID.md).",
+           config=_VID2VID, knobs=dict(_VID2VID_KNOBS, lambda_T=0.0, prev_frame=0.0), seconds=300),
 ]}
 
 DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "moons": "moons", "points": "ring8",
@@ -197,10 +212,10 @@ DATASET_DEFAULTS = {"ring8": "ring8", "grid25": "grid25", "spiral": "spiral", "m
                     "edges2digits": "edges2digits", "blur2digits": "blur2digits", "thin2thick": "cyclegan-digits",
                     "digit-styles": "digit-styles", "lowres7": "sr-digits", "lowres14": "sr-digits",
                     "mnist32": "progan-digits", "faces": "progan-faces", "digits-negatives": "cogan-negatives",
-                    "digits-edges": "cogan-edges"}
+                    "digits-edges": "cogan-edges", "moving-digits": "moving-digits"}
 FAMILY_DEFAULTS = {"gan": "ring8", "pix2pix": "edges2digits",   # the preset of `train --family F` with no data
                    "cyclegan": "cyclegan-digits", "styles": "digit-styles", "srgan": "sr-digits",
-                   "progan": "progan-digits", "cogan": "cogan-negatives"}
+                   "progan": "progan-digits", "cogan": "cogan-negatives", "vid2vid": "moving-digits"}
 
 
 def get_preset(name: str) -> Preset:

@@ -143,6 +143,15 @@ def loss_figure(metrics: dict, events) -> dict:
             data.append(_line(x, smooth(y), key.replace("loss/", "Loss "), GREY, dash="dot", width=1.5))
     layout = _layout("Losses (faint: raw, bold: smoothed)", ytitle="loss")
     _growth_trace(metrics, data, layout)
+    schedules = [key for key in metrics if key.startswith("schedule/")]  # a family's training schedule (vid2vid's
+    for key in schedules:                                                 # clip length), raw, on a right axis
+        x, y = _series(metrics, key)
+        data.append({**_line(x, y, key.replace("schedule/", ""), REAL, dash="dash", width=1.5), "yaxis": "y2",
+                     "line": {"color": REAL, "width": 1.5, "dash": "dash", "shape": "hv"}})
+    if schedules:
+        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                            "title": {"text": ", ".join(k.replace("schedule/", "") for k in schedules)}}
+        layout["margin"]["r"] = 56
     _event_markers(events, layout, float(metrics["step"][-1]))
     return _finish(data, layout)
 
@@ -351,6 +360,15 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         layout = _percent_layout("CoGAN pairs: one digit in both domains?", "%", "classes")
         layout["yaxis2"].pop("rangemode")
         layout["yaxis2"].update(range=[0, 10.5], dtick=2)
+        return {"data": data, "layout": layout}
+    if kind == "video":
+        data = [_line(steps, [100 * h["accuracy"] for h in history], "frames read as the clip's digit (%)", REAL),
+                _line(steps, [100 * h["kept"] for h in history], "clips keeping one class (%)", FAKE),
+                {**_line(steps, [h["warp"] for h in history], "warp error (flicker; real clips 0)", DISC, dash="dot"),
+                 "yaxis": "y2"},
+                {**_line(steps, [h["l1"] for h in history], "L1 to the real frames", GREY, dash="dash"),
+                 "yaxis": "y2"}]
+        layout = _percent_layout("Held-out clips: digit read and kept, flicker, L1", "%", "warp error, L1")
         return {"data": data, "layout": layout}
     return empty_figure("Quality", history[-1].get("note", "No quality metric for this dataset."))
 

@@ -93,6 +93,10 @@ measures fine detail, the 16 px low-pass the coarse shapes.
 CoGAN: on 500 fixed z, the share of pairs G1(z), G2(z) read as the same digit
 (the negative turned back, edges read by their nearest real edge image), the same with partners shuffled (what
 chance gives), the pixel agreement of G2(z) with the known transform of G1(z), and the digit classes present.
+vid2vid: G's clips for held-out moving digits: the share of frames the classifier
+reads as the clip's digit, the share of clips whose digit keeps one class in every frame, the warp error (each frame
+against the previous one moved by the digit's known motion: 0 for a real clip, higher when strokes flicker) and the
+L1 to the real frames.
 """
 
 EXPLORE_HELP = """

@@ -9,17 +9,25 @@ import numpy as np
 
 from ganengine.families import family_class
 from ganengine.metrics.diagnostics import diagnose
-from ganengine.render import png_bytes
+from ganengine.render import gif_bytes, png_bytes
+
+ANIMATION_MS = 150  # per frame of a view that is an animation
 
 
 def data_uri(image: np.ndarray) -> str:
+    """An image (H, W, 3) as a PNG data URI; an animation (T, H, W, 3), a view's frames, as a looping GIF."""
+    if image.ndim == 4:
+        return "data:image/gif;base64," + base64.b64encode(gif_bytes(list(image), duration_ms=ANIMATION_MS,
+                                                                     max_side=1024)).decode("ascii")
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
 def image_html(image: Optional[np.ndarray], caption: str = "", *, alt: str = "samples") -> str:
+    """A view as a figure: a uint8 image (H, W, 3), or an animation (T, H, W, 3) shown as a looping GIF."""
     if image is None:
         return f'<div class="gp-empty">{caption}</div>'
-    wide = ' style="max-width: 100%"' if image.shape[1] > 2 * image.shape[0] else ""  # strips use the width
+    h, w = image.shape[-3:-1]
+    wide = ' style="max-width: 100%"' if w > 2 * h else ""  # strips use the width
     return (f'<figure class="gp-figure"><img class="gp-pixelated" alt="{alt}"{wide} src="{data_uri(image)}"/>'
             f'<figcaption>{caption}</figcaption></figure>')
 

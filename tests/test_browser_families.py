@@ -159,3 +159,32 @@ def test_srgan_trains_in_the_train_tab():
         page.locator("#gp-pause").click()
         browser.close()
     assert not errors, errors
+
+
+def test_vid2vid_clips_play_in_the_train_tab():
+    """The moving-digits preset: its three switches appear, training shows the frame strip and the clips view as an
+    animated GIF (a view of frames), and the quality plot its video curves."""
+    from playwright.sync_api import sync_playwright
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="load")
+        page.locator("#gp-start").wait_for(timeout=30_000)
+        pick_preset(page, "vid2vid: edges -> moving digit clips")
+        assert wait_for(lambda: "temporal D weight" in page.locator("#gp-family-knob-0").inner_text(), 20)
+        assert "previous frame" in page.locator("#gp-family-knob-1").inner_text()
+        page.locator("#gp-start").click()
+        page.wait_for_selector("#gp-grid img[alt=clips]", timeout=120_000)
+        assert page.locator("#gp-grid img[alt=clips]").get_attribute("src").startswith("data:image/gif;base64,")
+        assert page.locator("#gp-grid img[alt=strip]").count() == 1
+        assert wait_for(lambda: step_number(page) >= 60, 180), "training stalled"
+        assert wait_for(lambda: page.locator("#gp-plot-quality .scatterlayer .trace").count() >= 4, 90), \
+            "no video quality curves"
+        page.locator("#gp-grid img[alt=clips]").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "17-vid2vid-train.png"), full_page=True)
+        page.locator("#gp-pause").click()
+        browser.close()
+    assert not errors, errors

@@ -274,3 +274,19 @@ def test_cogan_trains_in_the_train_tab_and_explore_draws_the_pair_of_one_z(servi
     assert src is not None, msg
     img, text = explore.render("v1", 3, [0.0] * 8)
     assert img.shape[1] > 1.9 * img.shape[0]          # G1(z) | G2(z) side by side
+
+
+def test_vid2vid_trains_in_the_train_tab_with_its_strip_animation_and_knobs(service):
+    assert "moving-digits" in [v for _, v in service.dataset_choices()]
+    assert {"moving-digits", "moving-digits-per-frame"} <= {v for _, v in service.preset_choices()}
+    s = service.preset_setup("moving-digits")
+    s.update(width=4, batch_size=2, sample_every=2)
+    assert service.apply_setup("v1", s).ok
+    assert [k["name"] for k in service.family_knobs("v1")] == ["lambda_T", "prev_frame", "lambda_frame"]
+    trainer = run_steps(service, "v1", 2)
+    trainer.measure_quality()
+    assert eventually(lambda: len(trainer.snapshot().quality) >= 1)
+    t = service.tick("v1")
+    assert 'alt="strip"' in t.grid_html and 'alt="clips" src="data:image/gif;base64,' in t.grid_html   # animated
+    assert "warp error" in t.quality
+    assert service.set_family_knob("v1", 1, 0).ok          # the previous frame off: per-frame generation

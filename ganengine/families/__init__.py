@@ -15,7 +15,7 @@ FAMILIES = {"gan": "ganengine.families.gan:GANFamily", "pix2pix": "ganengine.fam
             "cyclegan": "ganengine.families.cyclegan:CycleGANFamily",
             "styles": "ganengine.families.styles:StylesFamily",
             "srgan": "ganengine.families.srgan:SRGANFamily", "progan": "ganengine.families.progan:ProGANFamily",
-            "cogan": "ganengine.families.cogan:CoGANFamily"}
+            "cogan": "ganengine.families.cogan:CoGANFamily", "vid2vid": "ganengine.families.vid2vid:Vid2VidFamily"}
 
 
 def family_class(name: str):

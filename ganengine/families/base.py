@@ -47,6 +47,9 @@ class Family:
     translate_choice_label: str = ""   # what translate_choices are, for the Translate tab's menu ("Direction")
     translate_fit_box: float = 20 / 32  # a drawn digit's box in G's input frame: MNIST's 20 px in the 32 px pad
     sample_suffixes: tuple = (".npy", ".png")  # what `sample --out` may write for this family
+    # `sample` of a family whose samples are clips: a staticmethod (ckpt, *, n, seed) -> {"clips": float32
+    # (N, T, C, H, W) in [-1, 1], "condition", ...}; None for a family that samples images from G(z)
+    sample_clips = None
 
     def __init__(self, run):
         self.run = run
