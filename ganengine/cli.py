@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from ganengine.config import (COUPLED_MODELS, COUPLED_TASKS, DATASETS, DEVICES, FAMILIES, LOSSES, MODELS,
-                              PAIRED_TASKS, PROGRESSIVE_DATA, STYLE_TASKS, UNPAIRED_TASKS, VIDEO_TASKS, ConfigError)
+                              PAIRED_TASKS, PROGRESSIVE_DATA, SR_TASKS, STYLE_TASKS, UNPAIRED_TASKS, VIDEO_TASKS,
+                              ConfigError)
 
 EXIT_USAGE = 2
 
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "(--steps / --seconds: how much more; settings come from CKPT)")
     t.add_argument("--family", choices=FAMILIES, help="GAN family (default gan, or the preset's)")
     t.add_argument("--data", choices=DATASETS + PAIRED_TASKS + UNPAIRED_TASKS + STYLE_TASKS + PROGRESSIVE_DATA +
-                   COUPLED_TASKS + VIDEO_TASKS, help="dataset (default ring8)")
+                   COUPLED_TASKS + VIDEO_TASKS + SR_TASKS, help="dataset (default ring8)")
     t.add_argument("--model", choices=MODELS + COUPLED_MODELS, help="gan: mlp, dcgan, cgan; cogan: sharedK, K of "
                                                                      "the 4 layers shared by its Gs and its Ds")
     t.add_argument("--loss", choices=LOSSES)

@@ -494,6 +494,7 @@ class Trainer:
         if problem:
             bad_step = run.step
             good = run.rollback()
+            self.quality.truncate_after(good)   # the diverged path's measurements go with it
             run.add_event("rollback", f"diverged at step {bad_step}; rolled back to step {good}")
             with self._cv:
                 self._running = False

@@ -144,12 +144,12 @@ def loss_figure(metrics: dict, events) -> dict:
     layout = _layout("Losses (faint: raw, bold: smoothed)", ytitle="loss")
     _growth_trace(metrics, data, layout)
     schedules = [key for key in metrics if key.startswith("schedule/")]  # a family's training schedule (vid2vid's
-    for key in schedules:                                                 # clip length), raw, on a right axis
-        x, y = _series(metrics, key)
-        data.append({**_line(x, y, key.replace("schedule/", ""), REAL, dash="dash", width=1.5), "yaxis": "y2",
+    for key in schedules:                                                 # clip length), raw, on a right axis (y4:
+        x, y = _series(metrics, key)                                      # y2 belongs to the event markers)
+        data.append({**_line(x, y, key.replace("schedule/", ""), REAL, dash="dash", width=1.5), "yaxis": "y4",
                      "line": {"color": REAL, "width": 1.5, "dash": "dash", "shape": "hv"}})
     if schedules:
-        layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+        layout["yaxis4"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
                             "title": {"text": ", ".join(k.replace("schedule/", "") for k in schedules)}}
         layout["margin"]["r"] = 56
     _event_markers(events, layout, float(metrics["step"][-1]))

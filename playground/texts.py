@@ -54,6 +54,10 @@ FAMILY_LOSS_NOTE = {
     "pix2pix": " Loss G here also holds λ·L1 to the true output (the dashed curve): it falls steadily.",
     "cyclegan": " Loss G here also holds the cycle and identity terms (dashed curves): they fall steadily.",
     "styles": " Loss G here also holds the style, reconstruction and identity terms (dashed curves).",
+    "srgan": " Here Loss G is the pixel MSE plus only 1e-3 × the adversarial term (0 during the MSE warm-up): it "
+             "falls like a regression loss, and the adversarial curve (dashed) is the game.",
+    "vid2vid": " Loss G here also holds 100 × L1 to the real frames and the temporal D's term (dashed curves).",
+    "cogan": " Loss D and Loss G here are the sums over the two coupled GANs (one per domain).",
 }
 
 

@@ -390,14 +390,14 @@ class TrainService:
         setup. Bad values change nothing."""
         return self._set_knob(sid, name, value)[0]
 
-    def _set_knob(self, sid: str, name: str, value) -> tuple:
+    def _set_knob(self, sid: str, name: str, value, *, log_lr: bool = True) -> tuple:
         """(Reply, the setting's value now: the new one when accepted (a live run applies it before its next step),
         else the one in use)."""
         config, knobs = self._current(sid)
         family_knobs = family_class(config.family).KNOBS
         if name not in LIVE_KNOBS and name not in family_knobs:
             return refused(f"⚠ {str(name)[:40]} is not a live setting of this run"), None
-        if name in ("lr_g", "lr_d"):
+        if name in ("lr_g", "lr_d") and log_lr:
             value = lr_from_log(value)
         s = self.registry.session(sid)
         trainer = s.live_trainer
@@ -427,7 +427,7 @@ class TrainService:
         if not (math.isfinite(lr) and low <= lr <= high):
             return (refused(f"⚠ type a learning rate from {low:g} to {high:g}, such as 0.001 or 2e-4; got "
                             f"{str(typed)[:20]!r}"), self.knob(sid, name))
-        return self._set_knob(sid, name, math.log10(lr))
+        return self._set_knob(sid, name, lr, log_lr=False)     # as typed: no log10 round trip
 
     def set_lr_log(self, sid: str, name: str, value) -> tuple:
         """The slider's log10(lr): (Reply, the run's lr afterwards)."""

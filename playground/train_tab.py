@@ -237,7 +237,10 @@ def build_train_tab(service: TrainService) -> dict:
     def lr_typed(name):
         @guarded(lambda msg: (msg, gr.skip(), gr.skip()))
         def handler(text, request: gr.Request):
-            reply, lr = service.set_lr(session_id(request), name, text)
+            sid = session_id(request)
+            if str(text).strip() == lr_text(service.knob(sid, name)):   # focus left the box: nothing was typed
+                return gr.skip(), gr.skip(), gr.skip()
+            reply, lr = service.set_lr(sid, name, text)
             return reply, lr_text(lr) if lr is not None else gr.skip(), _log10(lr) if lr is not None else gr.skip()
         return handler
 

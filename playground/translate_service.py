@@ -264,6 +264,7 @@ class TranslateService:
             with trainer.with_run() as run:           # one forward pass between two training steps
                 family, spec = type(run.family), run.spec
                 self._check_family(family, spec.title)
+                self._check_fits(family, run.config, spec, request)
                 ask = self._ask(family, spec, *request[-1])
                 a, target, what = self._input(family, run.source.held_out, request, ask)
                 nets = {name: run.sampler(name) for name in family.sampling}
@@ -271,16 +272,28 @@ class TranslateService:
                 step = run.step
             return a, target, what, res, f"your live run at step {step:,}", (run_number, step), family, spec, ask
         src = self._checkpoint(sid, key)
+        self._check_fits(src.family, src.config, src.spec, request)
         ask = self._ask(src.family, src.spec, *request[-1])
         a, target, what = self._input(src.family, lambda: self._held_out(src), request, ask)
         res = self._run_family(src.family, src.nets, src.spec, a, ask, "cpu")
         return a, target, what, res, src.title, (), src.family, src.spec, ask
 
     @staticmethod
+    def _check_fits(family, config, spec, request) -> None:
+        """Refusal when a drawing prepared for another G (the run changed family or data since) does not fit this
+        one's input (a 32 px edge map into SRGAN's 7 px G, or the other way round)."""
+        if request[0] != "image":
+            return
+        c, h, w = family.translate_input_shape(config, spec)
+        if tuple(request[1].shape[1:]) != (c, h, w):
+            raise Refusal("Your run changed since that drawing: draw again (or pick a held-out example).")
+
+    @staticmethod
     def _input(family, held_out, request, ask: Ask) -> tuple:
         """(G's input (1, C, H, W) on the CPU, the target or None, a phrase) for an image or a held-out example."""
         if request[0] == "image":
             return request[1], None, request[2]
+        # (an example is drawn fresh from the source's own held-out data, so it always fits)
         held = held_out()
         n = len(held[-1])
         i = int(request[1]) % n
@@ -361,7 +374,8 @@ class TranslateService:
             return None
         try:
             return self._translate(sid, key, last["request"])
-        except Refusal:
+        except Refusal:                   # the run changed under the drawing: stop following it
+            s.explore.pop("translate:last", None)
             return None
 
     def forget(self, sid: str) -> None:

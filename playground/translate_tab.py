@@ -48,7 +48,7 @@ def build_translate_tab(service: TranslateService) -> dict:
         gr.Markdown(texts.TRANSLATE_HELP)
         with gr.Row(equal_height=False):
             source = gr.Radio(service.source_choices(), value="live", label="Translator G", elem_id="gp-tx-source")
-            checkpoint = gr.File(label="pix2pix checkpoint (.pt; loaded safely, never unpickled)", file_types=[".pt"],
+            checkpoint = gr.File(label="A translating run's checkpoint (.pt; loaded safely, never unpickled)", file_types=[".pt"],
                                  elem_id="gp-tx-checkpoint",
                                  visible=False)
         source_msg = gr.Markdown("", elem_id="gp-tx-source-msg")

@@ -89,3 +89,13 @@ def test_a_derived_preset_is_named_after_its_dataset():
     from ganengine.presets import preset_for_data
     assert "cifar10" in preset_for_data("cifar10").title and "digits" not in preset_for_data("cifar10").title
     assert preset_for_data("mnist").title == "Conditional digits"
+
+
+def test_the_train_verb_takes_every_familys_datasets():
+    """SRGAN's lowres7 / lowres14 were missing from --data (the merge of four families listed only some)."""
+    from ganengine.cli import build_parser
+    from ganengine.families import FAMILIES, family_class
+    parser = build_parser()
+    for name in FAMILIES:
+        for data in family_class(name).datasets:
+            assert parser.parse_args(["train", "--data", data]).data == data

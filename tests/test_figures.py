@@ -81,3 +81,16 @@ def test_style_transfer_quality_figures():
     assert fig["data"][0]["y"] == [90] and fig["data"][1]["y"] == [50] and fig["data"][2]["yaxis"] == "y2"
     bars = per_style_figure({"plain": {"content": 1.0, "style": 0.5}, "hatched": {"content": 0.75, "style": 1.0}})
     assert bars["data"][0]["x"] == ["plain", "hatched"] and bars["data"][1]["y"] == [0.5, 1.0]
+
+
+def test_a_schedule_keeps_its_axis_when_settings_change():
+    """vid2vid's clip length sat on y2, which the event markers take over (hidden, 0-1.05) at the first event."""
+    import numpy as np
+
+
+    metrics = {"step": np.arange(1, 301, dtype=np.float32), "loss/D": np.ones(300, np.float32),
+               "loss/G": np.ones(300, np.float32), "schedule/seq_len": np.repeat([2, 4, 8], 100).astype(np.float32)}
+    fig = figures.loss_figure(metrics, (Event(150, "knob", "lambda_T = 0"),))
+    trace = [t for t in fig["data"] if t.get("name") == "seq_len"][0]
+    assert trace["yaxis"] == "y4" and fig["layout"]["yaxis4"]["title"]["text"] == "seq_len"
+    assert fig["layout"]["yaxis2"]["visible"] is False                   # the markers' own hidden axis

@@ -360,3 +360,17 @@ def test_an_srgan_run_upscales_a_drawing_shrunk_to_its_input_size(services):
     assert np.array_equal(t.output[::8, ::8, 0], as_uint8(expected[0, 0].cpu()))
     example = tx.example("srg", "live", 5)
     assert example.seen.shape == (56, 56, 3) and example.target.shape == (224, 224, 3)
+
+
+def test_a_drawing_made_for_another_run_is_refused_not_forced_into_the_new_g(services):
+    """A pix2pix drawing (32 px) must not reach an SRGAN G (7 px) after the run changed: a sentence, and the page
+    stops following it."""
+    train, tx = services
+    train_steps(train, "switch", PRESET, 1, batch_size=4)
+    tx.drawing("switch", "live", canvas_with(SEVEN))
+    train_steps(train, "switch", "sr-digits", 1, batch_size=4)
+    with pytest.raises(Refusal, match="draw again"):
+        tx.again("switch", "live")
+    assert tx.follow("switch", "live") is None
+    assert "translate:last" not in train.registry.session("switch").explore
+    assert tx.drawing("switch", "live", canvas_with(SEVEN)).output.shape == (224, 224, 3)   # a new drawing fits
