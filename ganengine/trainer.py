@@ -31,6 +31,7 @@ from ganengine.run import Event, GANRun
 from ganengine.snapshot import Snapshot
 
 PUBLISH_INTERVAL = 0.1  # seconds between metric publications while running (visual ones publish at once)
+MAX_PACE = 1000.0       # the highest steps/s cap a watchable pace may ask for
 
 
 class Trainer:
@@ -80,6 +81,8 @@ class Trainer:
         self._status_dirty = False
         self._message = ""
         self._finished = False
+        self._pace = getattr(self, "_pace", 0.0)
+        self._due = 0.0                      # clock time the next paced continuous step may start
         self._version = getattr(self, "_version", 0)
         self._visuals_version = getattr(self, "_visuals_version", 0)
         self._visuals: dict = {}
@@ -172,6 +175,28 @@ class Trainer:
 
     def step_g(self) -> None:
         self.step(1, "g")
+
+    def set_pace(self, steps_per_second: float) -> float:
+        """Cap continuous training at this many iterations per second (0 = full speed), so a person can watch a fast
+        toy run unfold step by step; each paced step is also logged and drawn. Timing only: the run's numbers do not
+        depend on it (exact replay holds). Returns the pace in use."""
+        pace = float(steps_per_second)
+        if not (pace >= 0 and pace <= MAX_PACE):
+            raise ConfigError(f"the pace must be from 0 (full speed) to {MAX_PACE:g} steps per second")
+        with self._cv:
+            self._pace, self._due = pace, 0.0
+            self._cv.notify_all()
+        return pace
+
+    @property
+    def pace(self) -> float:
+        return self._pace
+
+    def _pace_wait(self):  # caller holds _cv: seconds until a paced continuous step may run, or None
+        if not (self._running and self._pace) or self._commands:
+            return None
+        wait = self._due - time.perf_counter()
+        return wait if wait > 0 else None
 
     def knobs_now(self) -> Knobs:
         """The knobs once every accepted change applies (a snapshot shows them after the next step)."""
@@ -419,8 +444,10 @@ class Trainer:
                 self._commands.popleft()
                 return cmd[0], True
             return cmd[0], False
-        if self._running:
-            return self.run.family.phases[0], False
+        if self._running and self._pace_wait() is None:
+            if self._pace:
+                self._due = time.perf_counter() + 1.0 / self._pace
+            return self.run.family.phases[0], bool(self._pace)   # a paced step is shown as it happens
         return None
 
     def _loop(self) -> None:
@@ -445,7 +472,7 @@ class Trainer:
                     if self._exit_when_idle:
                         return
                     t0 = clock()
-                    self._cv.wait(0.05 if self._waiters else None)
+                    self._cv.wait(0.05 if self._waiters else self._pace_wait())
                     idle += clock() - t0
             kind, shown = work
             try:

@@ -38,6 +38,7 @@ CSS = """
 #gp-explore-image img, #gp-class-strip img { image-rendering: pixelated; }
 #gp-tx-seen img, #gp-tx-output img, #gp-tx-target img, #gp-tx-back img, #gp-tx-every img {
   image-rendering: pixelated; }
+.gp-hidden { display: none !important; }
 #gp-lr-g input[type=number], #gp-lr-d input[type=number] { display: none; }  /* log10: the box beside it takes the lr */
 """
 
@@ -65,7 +66,7 @@ def build_demo(playground: Playground) -> gr.Blocks:
     with gr.Blocks(title="GAN Playground", delete_cache=(600, 900)) as demo:
         gr.Markdown(texts.INTRO, elem_id="gp-intro")
         with gr.Tabs() as tabs:
-            build_train_tab(service)
+            train = build_train_tab(service)
             explore = build_explore_tab(playground.explore)
             translate = build_translate_tab(playground.translate)
             with gr.Tab("About", id="about"):
@@ -136,6 +137,7 @@ def build_demo(playground: Playground) -> gr.Blocks:
         # A closed tab is freed by the page's pagehide beacon (playground/leave.py, installed by launch_kwargs), not by
         # demo.unload: an unload event holds one connection open per tab, and the seventh tab of a browser hung.
         demo.load(*explore["render"]).then(*explore["interp"])
+        demo.load(*train["open"], show_progress="hidden")   # a page opened from a link (playground/experiment_url.py)
 
         def pause_follow(selected: gr.SelectData):
             """Leaving the Translate tab stops its output following training (it resumes with the next drawing)."""

@@ -8,7 +8,8 @@ from typing import Optional
 from ganengine.metrics.mixtures import PUBLISHED
 from playground import figures, texts
 from playground.live_plot import figure_json
-from playground.views import counter_text, diagnosis_text, image_html, status_text, views_html
+from playground.pretrained_start import preview_html
+from playground.views import counter_text, diagnosis_text, status_text, views_html
 
 
 @dataclass
@@ -45,7 +46,7 @@ def tick_for(s) -> Tick:
             tick.panel = figure_json(figures.dhist_figure({}))
             tick.quality = figure_json(figures.quality_figure([], ""))
             tick.classes = figure_json(figures.class_histogram_figure(None))
-            tick.grid_html = image_html(None, "The fixed-noise samples appear here.")
+            tick.grid_html = preview_html()   # a trained GAN (bundled) until the visitor's own run exists
             tick.diagnosis = "Diagnostics appear once training runs."
         return tick
     snap = trainer.snapshot()

@@ -57,6 +57,8 @@ class VisitorSession:
     workdir: Optional[str] = None                 # this visitor's private folder (uploads, exports), removed on drop
     saves: list = field(default_factory=list)     # checkpoints this page saved (the newest few are kept)
     last_save: float = float("-inf")
+    preset: str = ""                              # the preset last chosen (the page's link names it)
+    pace: float = 0.0                             # watchable speed: steps/s cap of continuous training (0 = full)
     notice: str = ""                              # told once to a visitor who comes back after being freed
     lock: threading.RLock = field(default_factory=threading.RLock)  # serialises this visitor's rebuilds
 

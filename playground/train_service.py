@@ -19,6 +19,7 @@ from ganengine.data.images import DataUnavailable
 from ganengine.families import FAMILIES, family_class, family_for_data
 from ganengine.presets import PRESETS, get_preset, preset_for_data
 from ganengine.render import gif_bytes
+from ganengine.trainer import MAX_PACE
 from playground.replies import Reply, done, refused
 from playground.sessions import NoSlot, SessionGone, SessionRegistry, remaining_budget, spend
 from playground.settings import Settings
@@ -38,7 +39,7 @@ TORCHVISION_DATA = [("MNIST (60,000; torchvision)", "mnist-full", "MNIST"),
                     ("CelebA 64x64 (torchvision)", "celeba", "celeba/img_align_celeba")]
 LOSS_CHOICES = [("non-saturating (ns)", "ns"), ("minimax (the paper's)", "minimax"), ("least squares (lsgan)", "lsgan"),
                 ("hinge", "hinge"), ("Wasserstein + GP (wgan-gp)", "wgan-gp")]
-DEFAULT_PRESET = "cgan-mnist"
+DEFAULT_PRESET = "ring8"   # a 2-D toy first, as GAN Lab; the Train tab also offers a trained digit GAN
 LIVE_KNOBS = ("lr_g", "lr_d", "d_steps", "loss", "batch_size", "label_smoothing", "r1_weight", "ema_decay",
               "lr_decay_steps")
 QUALITY_EVERY = 5.0  # seconds of training between quality measurements
@@ -283,6 +284,8 @@ class TrainService:
             except OSError as err:
                 return None, refused(f"⚠ could not read the data ({os_reason(err)})")
             s.sent.clear()
+            if s.pace:
+                trainer.set_pace(s.pace)
             return trainer, None
 
     def _trainer_limits(self) -> dict:
@@ -368,6 +371,27 @@ class TrainService:
             snap = trainer.snapshot()
             return snap.config, snap.knobs
         return s.setup or get_preset(DEFAULT_PRESET).build(data_root=self.settings.data_root)
+
+    current = _current
+
+    def remember_preset(self, sid: str, name: str) -> None:
+        """The preset the visitor chose last (the page's link names it)."""
+        self.registry.session(sid).preset = name if name in PRESETS else ""
+
+    def set_pace(self, sid: str, value) -> Reply:
+        """The watchable speed: cap continuous training at ``value`` steps per second (0 = full speed)."""
+        try:
+            pace = float(value)
+        except (TypeError, ValueError):
+            pace = float("nan")
+        if not (0 <= pace <= MAX_PACE):
+            return refused(f"⚠ the speed must be from 0 (full speed) to {MAX_PACE:g} steps per second")
+        s = self.registry.session(sid)
+        s.pace = pace
+        if s.live_trainer is not None:
+            s.live_trainer.set_pace(pace)
+        return done("Full speed." if not pace else f"Watchable pace: at most {pace:g} steps per second, each one "
+                    f"drawn as it happens.")
 
     def family_knobs(self, sid: str) -> list[dict]:
         """The live knobs of the visitor's family (pix2pix: lambda_L1), for the form's family-knob sliders:

@@ -9,6 +9,8 @@ import math
 import gradio as gr
 
 from playground import texts
+from playground.experiment_url import link_query, open_link
+from playground.pretrained_start import trained_run_path
 from playground.live_plot import live_plot
 from ganengine.config import MAX_SEED, ConfigError
 from playground.form_values import lr_from_log, whole_number
@@ -17,6 +19,22 @@ from playground.ui_common import guarded, session_id, skips
 
 FAMILY_SLOTS = 3  # sliders for a family's own live knobs (pix2pix: lambda_L1); hidden when a family has fewer
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
+PACE_CHOICES = [("full speed", 0.0), ("watchable: 20 steps/s", 20.0), ("slow: 5 steps/s", 5.0),
+                ("step by step: 1 step/s", 1.0)]
+# The page's address follows the experiment (playground/experiment_url.py); other keys of the address are kept.
+REPLACE_URL_JS = """(query) => {
+  if (query === null || query === undefined) return;
+  const now = new URLSearchParams(window.location.search), next = new URLSearchParams(query);
+  for (const keep of ["__theme", "classroom", "view"]) { if (now.has(keep)) next.set(keep, now.get(keep)); }
+  const text = next.toString(), url = window.location.pathname + (text ? "?" + text : "") + window.location.hash;
+  if (url !== window.location.pathname + window.location.search + window.location.hash)
+    window.history.replaceState(null, "", url);
+}"""
+COPY_LINK_JS = """() => {
+  const url = window.location.href;
+  try { navigator.clipboard.writeText(url); } catch (err) {}
+  return url;
+}"""
 EMA_CHOICES = [("off", 0.0), ("0.99", 0.99), ("0.999", 0.999), ("0.9995", 0.9995), ("0.9999", 0.9999)]
 
 
@@ -45,6 +63,10 @@ def build_train_tab(service: TrainService) -> dict:
                     step_d = gr.Button("Step D", size="sm", min_width=50, elem_id="gp-step-d")
                     step_g = gr.Button("Step G", size="sm", min_width=50, elem_id="gp-step-g")
                     reset = gr.Button("↺ Reset", size="sm", min_width=50, elem_id="gp-reset")
+                trained = gr.Button("🎓 Open the trained GAN (bundled digits, ready now)", size="sm",
+                                    elem_id="gp-open-trained")
+                pace = gr.Dropdown(PACE_CHOICES, value=0.0, label="Speed", elem_id="gp-pace",
+                                   info="slow a fast run down to watch it: each step is drawn as it happens")
                 counter = gr.Markdown("Step **0**", elem_id="gp-counter")
                 status = gr.Markdown("Ready: press **Start**.", elem_id="gp-status")
                 reply = gr.Markdown("", elem_id="gp-reply")   # the answer to the visitor's last command: it stays
@@ -82,7 +104,14 @@ def build_train_tab(service: TrainService) -> dict:
                     family_sliders = [gr.Slider(0, 1, value=0, step=1, visible=False, elem_id=f"gp-family-knob-{i}")
                                       for i in range(FAMILY_SLOTS)]
                     knob_msg = gr.Markdown("", elem_id="gp-knob-msg")
-                with gr.Accordion("Setup: changing these rebuilds the run", open=False):
+                with gr.Row(equal_height=True):
+                    copy_link = gr.Button("🔗 Copy a link to this experiment", size="sm", elem_id="gp-copy-link",
+                                          scale=1)
+                    link_box = gr.Textbox(label="Link (opens these settings, paused)", elem_id="gp-link",
+                                          visible=False, interactive=False, buttons=["copy"], scale=2)
+                url_query = gr.Textbox(value="", elem_id="gp-url-query", elem_classes=["gp-hidden"], container=False,
+                                       show_label=False, interactive=False)
+                with gr.Accordion("Setup: changing these rebuilds the run", open=False) as setup_box:
                     data = gr.Dropdown(service.dataset_choices(), value=defaults["data"], label="Dataset")
                     points = gr.File(label="Your data: a CSV of x,y rows (or .npy), or a .zip of images",
                                      file_types=[".csv", ".npy", ".txt", ".zip"], visible=False, file_count="single")
@@ -124,6 +153,7 @@ def build_train_tab(service: TrainService) -> dict:
                         classes = live_plot(height=220, elem_id="gp-plot-classes")
                     gr.Markdown(texts.QUALITY_HELP)
         timer = gr.Timer(1.0)
+        link_timer = gr.Timer(2.0)
 
     # ---- handlers: thin, each one service call -----------------------------------------------------------------
     # The setup form by field name; handlers take it as a set of components, so Gradio passes {component: value}.
@@ -190,7 +220,9 @@ def build_train_tab(service: TrainService) -> dict:
         if whole_number(seed_v, 0, MAX_SEED) is None:
             return {setup_msg: f"⚠ the seed must be a whole number from 0 to {MAX_SEED}"}
         s["seed"] = seed_v
-        msg = service.apply_setup(sid, {name: s[name] for name in form}, base=s)
+        msg = service.apply_setup(sid, {field: s[field] for field in form}, base=s)
+        if msg.ok:
+            service.remember_preset(sid, name)
         return {**show_setup(s, sid), watch: service.preset_watch(name), setup_msg: msg, reply: msg,
                 points: gr.update(visible=False)}
 
@@ -203,6 +235,11 @@ def build_train_tab(service: TrainService) -> dict:
         return {**show_setup(setup, sid), setup_msg: msg, reply: msg, points: gr.update(visible=False),
                 preset: gr.update(value=None), watch: texts.CONTINUED}
 
+    @guarded(lambda msg: {setup_msg: msg, reply: msg})
+    def on_trained(request: gr.Request):
+        return on_resume(trained_run_path(), request)
+
+    trained.click(on_trained, None, form_outputs + [setup_msg, reply, points, preset, watch])
     preset.input(on_preset, [preset, seed], form_outputs + [watch, setup_msg, reply, points])
     data.input(on_data, form_inputs, [model, points, latent, setup_msg, reply] + family_sliders)
     points.upload(on_setup, form_inputs, setup_msg)
@@ -297,6 +334,39 @@ def build_train_tab(service: TrainService) -> dict:
 
     rewind_btn.click(on_rewind, timeline, [reply, timeline, frame])
 
+    # ---- the experiment in the page's address, the speed ---------------------------------------------------------
+    @guarded(lambda msg: msg)
+    def on_pace(value, request: gr.Request):
+        return service.set_pace(session_id(request), value)
+
+    pace.input(on_pace, pace, reply)
+
+    @guarded(lambda msg: gr.skip())
+    def on_link_tick(request: gr.Request):
+        return link_query(service, session_id(request))
+
+    link_timer.tick(on_link_tick, None, url_query, show_progress="hidden", queue=False)
+    url_query.change(None, url_query, None, js=REPLACE_URL_JS)
+    copy_link.click(lambda: gr.update(visible=True), None, link_box, queue=False, show_progress="hidden").then(
+        None, None, link_box, js=COPY_LINK_JS)
+
+    classroom_hidden = [setup_box, batch, smoothing, r1, ema, decay, step_d, step_g]
+    open_outputs = form_outputs + [preset, watch, reply, setup_msg, pace] + classroom_hidden
+
+    @guarded(lambda msg: skips(len(open_outputs)))
+    def on_open(request: gr.Request):
+        """A page opened from a link: set the experiment up (paused) and show it; classroom=1 hides the advanced
+        controls."""
+        sid = session_id(request)
+        setup, opened, answer = open_link(service, sid, dict(request.query_params) if request else {})
+        hide = [gr.update(visible=False) if opened is not None and opened.classroom else gr.skip()
+                for _ in classroom_hidden]
+        if setup is None:
+            return (*skips(len(form_outputs) + 2), answer or gr.skip(), gr.skip(), gr.skip(), *hide)
+        shown = show_setup(setup, sid)
+        return (*[shown.get(c, gr.skip()) for c in form_outputs], gr.update(value=opened.preset),
+                service.preset_watch(opened.preset), answer, answer, opened.pace, *hide)
+
     def file_handler(fn):
         @guarded(lambda msg: (gr.update(visible=False), msg))
         def handler(request: gr.Request):
@@ -306,5 +376,5 @@ def build_train_tab(service: TrainService) -> dict:
 
     gif_btn.click(file_handler(service.export_gif), None, [download, file_msg])
     ckpt_btn.click(file_handler(service.checkpoint_file), None, [download, file_msg])
-    return {"timer": timer, "status": status}
+    return {"timer": timer, "status": status, "open": (on_open, None, open_outputs)}
 

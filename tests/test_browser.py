@@ -47,12 +47,13 @@ def test_train_and_explore_in_chromium(page_url):
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_url, wait_until="load")
+        page.goto(page_url + "?preset=cgan-mnist", wait_until="load")   # a link to the digits preset
         page.locator("#gp-start").wait_for(timeout=30_000)
+        assert wait_until(lambda: "Opened from a link" in page.locator("#gp-reply").inner_text(), timeout=30)
         page.wait_for_function("() => window.Plotly !== undefined", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "01-loaded.png"), full_page=True)
 
-        page.locator("#gp-start").click()  # the default preset: DCGAN on the bundled MNIST digits
+        page.locator("#gp-start").click()  # the link's preset: conditional DCGAN on the bundled MNIST digits
         assert wait_until(lambda: step_number(page) > 0, timeout=60), "the counter never moved"
         first_step = step_number(page)
         page.wait_for_selector("#gp-grid img", timeout=60_000)
