@@ -160,11 +160,18 @@ def build_train_tab(service: TrainService) -> dict:
     form = {"data": data, "model": model, "latent_dim": latent, "width": width, "seed": seed, "lr_g": lr_g,
             "lr_d": lr_d, "d_steps": d_steps, "loss": loss, "batch_size": batch, "label_smoothing": smoothing,
             "r1_weight": r1, "ema_decay": ema, "lr_decay_steps": decay}
-    form_inputs = set(form.values()) | {points}
+    form_inputs = set(form.values()) | {points, lr_g_typed, lr_d_typed}
 
     def read_form(values: dict) -> dict:
+        """The setup the form shows; each lr as its box says (the slider's log10 has two decimals: 3e-4 would come
+        back as 3.02e-4), the slider's where the box holds no number."""
         setup = {name: values[comp] for name, comp in form.items()}
-        setup["lr_g"], setup["lr_d"] = lr_from_log(setup["lr_g"]), lr_from_log(setup["lr_d"])
+        for name, box in (("lr_g", lr_g_typed), ("lr_d", lr_d_typed)):
+            try:
+                typed = float(str(values.get(box, "")).strip())
+            except ValueError:
+                typed = float("nan")
+            setup[name] = typed if math.isfinite(typed) and typed > 0 else lr_from_log(setup[name])
         return setup
 
     def show_setup(setup: dict, sid: str) -> dict:
@@ -345,8 +352,8 @@ def build_train_tab(service: TrainService) -> dict:
     def on_link_tick(request: gr.Request):
         return link_query(service, session_id(request))
 
-    link_timer.tick(on_link_tick, None, url_query, show_progress="hidden", queue=False)
-    url_query.change(None, url_query, None, js=REPLACE_URL_JS)
+    link_timer.tick(on_link_tick, None, url_query, show_progress="hidden", queue=False).then(
+        None, url_query, None, js=REPLACE_URL_JS, queue=False, show_progress="hidden")   # .change missed some
     copy_link.click(lambda: gr.update(visible=True), None, link_box, queue=False, show_progress="hidden").then(
         None, None, link_box, js=COPY_LINK_JS)
 

@@ -4,7 +4,7 @@ controls, and the watchable speed slows a run down."""
 import shutil
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -17,7 +17,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+    return {k: v[0] for k, v in parse_qs(page.evaluate("() => window.location.search").lstrip("?")).items()}
 
 
 def test_a_link_opens_the_experiment_and_the_address_follows_it():
@@ -53,7 +53,9 @@ def test_a_link_opens_the_experiment_and_the_address_follows_it():
         box = page.locator("#gp-lr-g-value textarea, #gp-lr-g-value input").first
         box.fill("0.0005")
         box.press("Enter")                                            # the address follows the new setting
-        assert wait_for(lambda: query(page).get("lr_g") == "0.0005", 20, 0.2), page.url
+        assert wait_for(lambda: query(page).get("lr_g") == "0.0005", 20, 0.2), \
+            (page.evaluate("() => window.location.href"), page.locator("#gp-knob-msg").inner_text(), session.live_trainer.knobs_now().lr_g,
+             page.locator("#gp-url-query textarea, #gp-url-query input").first.input_value(), errors)
         assert {k: query(page).get(k) for k in ("preset", "seed", "lr_d", "loss", "pace")} == \
             {"preset": "ring8", "seed": "3", "lr_d": "0.001", "loss": "hinge", "pace": "5"}
         page.locator("#gp-copy-link").click()
