@@ -145,6 +145,10 @@ def cmd_train(args) -> int:
         config, knobs = preset.build(**overrides)
         ckpt = None
     seconds = 0.0 if args.steps else (args.seconds or preset.seconds)
+    from ganengine import distributed
+    ctx = distributed.launch(args)  # None unless torchrun started several processes (ganengine.distributed)
+    if ctx is not None and not ctx.is_main:  # ranks 1.. train in step with rank 0 and write nothing
+        return distributed.follow(ctx, config, knobs, ckpt, steps=args.steps, threads=ctx.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -158,12 +162,15 @@ def cmd_train(args) -> int:
 
     from ganengine.device import default_threads
     threads = args.threads if args.threads is not None else default_threads(headless=True)
+    threads = ctx.threads if ctx is not None else threads
     trainer = Trainer(config=config, knobs=knobs, max_steps=args.steps or 0, max_seconds=seconds,
                       threads=threads, on_rows=on_rows)
     if ckpt is not None:  # continue the saved run: its budget counts from where it stopped
         trainer.load_checkpoint(ckpt)
         trainer.set_limits(max_steps=trainer.run.step + args.steps if args.steps else 0,
                            max_seconds=trainer.run.train_seconds + seconds if seconds else 0)
+    if ctx is not None:
+        ctx.attach(trainer.run)
     spec = trainer.snapshot().spec
     (out / "config.json").write_text(json.dumps({
         "preset": preset.name, "config": config.to_dict(), "knobs": knobs.to_dict(),
@@ -175,6 +182,8 @@ def cmd_train(args) -> int:
         f"{family_class(config.family).describe(config)} on "
         f"{spec.title}, loss {knobs.loss}, "
         f"{'%d steps' % args.steps if args.steps else '%g s' % seconds}, device {trainer.run.device}, output {out}/")
+    if ctx is not None:
+        say(ctx.describe(knobs.batch_size))
 
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1))
@@ -227,6 +236,8 @@ def cmd_train(args) -> int:
     write_atomic(out / "progress.gif", gif_bytes(frames, duration_ms=150))
     say(f"wrote {out / 'checkpoint.pt'}, metrics.jsonl, config.json, samples.png, progress.gif and grid_*.png "
         f"({snap.step} steps in {snap.train_seconds:.1f} s)")
+    if ctx is not None:
+        ctx.close()
     return 130 if interrupted else 0
 
 

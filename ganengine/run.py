@@ -92,6 +92,8 @@ class GANRun:
         self._nan = torch.tensor(float("nan"), device=self.device)
         self._good_state: Optional[dict] = None
         self._good_step = -1
+        from ganengine.precision import attach as attach_precision
+        self.precision = attach_precision(self)  # the GPU path's settings: AMP, channels_last, compile (CPU: none)
         self._apply_lr_schedule()
 
     # ---- the gan family's names for the usual two players (every family has a G and a D group) ----------------

@@ -16,7 +16,7 @@ import json
 
 import gradio as gr
 
-from playground import texts
+from playground import chunked, texts
 from playground.explore_service import ExploreService
 from playground.explore_tab import build_explore_tab
 from playground.live_plot import PLOTLY_JS, plotly_head
@@ -67,6 +67,8 @@ def build_demo(playground: Playground) -> gr.Blocks:
         gr.Markdown(texts.INTRO, elem_id="gp-intro")
         with gr.Tabs() as tabs:
             train = build_train_tab(service)
+            if chunked.enabled():  # a ZeroGPU Space: training in GPU calls of a few hundred steps (playground.chunked)
+                chunked.build_chunked_tab()
             explore = build_explore_tab(playground.explore)
             translate = build_translate_tab(playground.translate)
             with gr.Tab("About", id="about"):

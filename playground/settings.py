@@ -2,7 +2,7 @@
 
 | variable | default (local / public host) | meaning |
 |---|---|---|
-| GAN_MAX_TRAINERS | 4 / 2 | trainings at once in this process; the next visitor is told to wait |
+| GAN_MAX_TRAINERS | 4 / 2 (GPU: its free memory's share, playground.gpu_slots) | trainings at once in this process; the next visitor is told to wait |
 | GAN_RUN_SECONDS | 0 (none) / 600 | training seconds one run may use before it pauses as "finished" |
 | GAN_RUN_STEPS | 0 (none) / 200000 | iterations one run may take |
 | GAN_LEASE_SECONDS | 10 | a run whose page has not refreshed for this long pauses (hidden tab); it resumes when the page returns |
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from playground.gpu_slots import default_max_trainers
 
 
 def _env_number(name: str, default, cast=int):
@@ -63,7 +65,7 @@ def load_settings() -> Settings:
     public = bool(os.environ.get("GAN_PUBLIC", "").strip() not in ("", "0") or os.environ.get("SPACE_ID"))
     return Settings(
         public=public,
-        max_trainers=max(1, _env_number("GAN_MAX_TRAINERS", 2 if public else 4)),
+        max_trainers=max(1, _env_number("GAN_MAX_TRAINERS", default_max_trainers(2 if public else 4))),
         run_seconds=_env_number("GAN_RUN_SECONDS", 600.0 if public else 0.0, float),
         run_steps=_env_number("GAN_RUN_STEPS", 200_000 if public else 0),
         lease_seconds=max(2.0, _env_number("GAN_LEASE_SECONDS", 10.0, float)),

@@ -89,7 +89,7 @@ class FolderImageSource:
     def _load(self, idx: torch.Tensor):
         batch = np.stack([read_image(self.files[i], self.spec.image_size, self.spec.channels) for i in idx.tolist()])
         x = to_unit_range(torch.from_numpy(batch)).to(self.device, non_blocking=True)  # (n, C, H, W)
-        return x, self.labels[idx].to(self.device)
+        return x, self.labels[idx].to(self.device, non_blocking=True)
 
     def sample(self, n: int):
         return self._load(self._indices(n))

@@ -96,8 +96,9 @@ class Clips:
     def __init__(self, condition, frames, label, path):
         self.condition, self.frames, self.label, self.path = condition, frames, label, path
 
-    def to(self, device):
-        return Clips(self.condition.to(device), self.frames.to(device), self.label.to(device), self.path.to(device))
+    def to(self, device, non_blocking: bool = False):
+        return Clips(*(t.to(device, non_blocking=non_blocking) for t in (self.condition, self.frames, self.label,
+                                                                          self.path)))
 
     def __getitem__(self, idx):
         return Clips(self.condition[idx], self.frames[idx], self.label[idx], self.path[idx])
@@ -164,7 +165,7 @@ class MovingDigitSource:
         """n training clips of `frames` frames (the next n digits of the epoch order, fresh motions)."""
         idx = self.order.take(n)
         paths = bounce_paths(n, frames, self.motion)
-        return make_clips(self.tiles[idx], self.edges[idx], self.labels[idx], paths).to(self.device)
+        return make_clips(self.tiles[idx], self.edges[idx], self.labels[idx], paths).to(self.device, non_blocking=True)
 
     def held_out(self, n: int | None = None) -> Clips:
         """The first n (default all 500) held-out clips (made on first use, then kept)."""

@@ -136,7 +136,7 @@ class PairedDigitSource:
     def sample(self, n: int):
         """(input, target, label): float32 (n, 1, h, w), (n, 1, H, W) in [-1, 1] and int64 (n,), from the training
         pairs (32 px both for the paired tasks)."""
-        idx = self.order.take(n).to(self.device)
+        idx = self.order.take(n).to(self.device, non_blocking=True)
         return to_unit_range(self.inputs[idx]), to_unit_range(self.targets[idx]), self.labels[idx]
 
     def held_out(self, n: int | None = None):

@@ -140,7 +140,7 @@ class StyleDigitSource:
 
     def sample(self, n: int):
         """(x, style): float32 (n, 1, 32, 32) in [-1, 1] and int64 (n,) the style each image is drawn in."""
-        idx = self.order.take(n).to(self.device)
+        idx = self.order.take(n).to(self.device, non_blocking=True)
         return to_unit_range(self.images[idx]), self.style[idx]
 
     def held_out(self, n: int | None = None):

@@ -118,7 +118,7 @@ class UnpairedDigitSource:
 
     def sample(self, n: int):
         """(a, b): float32 (n, 1, 32, 32) each in [-1, 1], an A batch and an independent B batch."""
-        ia, ib = self.order_a.take(n).to(self.device), self.order_b.take(n).to(self.device)
+        ia, ib = self.order_a.take(n).to(self.device, non_blocking=True), self.order_b.take(n).to(self.device, non_blocking=True)
         return to_unit_range(self.a[ia]), to_unit_range(self.b[ib])
 
     def held_out(self, n: int | None = None):

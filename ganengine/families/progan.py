@@ -194,8 +194,8 @@ class ProGANFamily(Family):
     def train_step(self, kind: str) -> dict:
         self._enter_step()
         out = super().train_step(kind)
-        out["grow/resolution"] = torch.tensor(float(side(self.level)), device=self.run.device)
-        out["grow/alpha"] = torch.tensor(float(self.alpha), device=self.run.device)
+        out["grow/resolution"] = torch.full((), float(side(self.level)), device=self.run.device)  # a fill, no copy
+        out["grow/alpha"] = torch.full((), float(self.alpha), device=self.run.device)
         return out
 
     def _d_update(self, out: dict, keep_fake: bool) -> None:

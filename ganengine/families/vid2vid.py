@@ -157,7 +157,7 @@ class Vid2VidFamily(Family):
         use_t = lam_t > 0 and L >= K
         if use_t:
             sw, xw, fw = windows(s), windows(x), windows(fake)     # windows: (B (L-2), 3, 32, 32)
-        out = {"schedule/seq_len": torch.tensor(float(L))}
+        out = {"schedule/seq_len": torch.full((), float(L), device=self.run.device)}  # on the device: no copy
         # D step: real frames and windows against the detached fakes
         loss_i, l_r, l_f = run.adversarial.d_loss(lambda im: D(s1, im), x1, f1.detach(), k, run.noise_gen)
         loss_d = loss_i
