@@ -38,7 +38,7 @@ def build_explore_tab(service: ExploreService) -> dict:
                         sliders.append(gr.Slider(-3, 3, value=0, step=0.1, label=f"principal direction {i + 1}",
                                                  elem_id=f"gp-dir-{i}"))
                     zero = gr.Button("Reset sliders", size="sm")
-            with gr.Column(scale=2, min_width=320):
+            with gr.Column(scale=2, min_width=320, elem_id="gp-explore-view"):   # phones: on top, kept on screen
                 image = gr.Image(label="G(z)", format="png", type="numpy", interactive=False, height=300,
                                  elem_id="gp-explore-image", buttons=["download"])
                 caption = gr.Markdown("", elem_id="gp-explore-caption")

@@ -89,8 +89,8 @@ def tick_text(v: float) -> str:
 
 
 def log_ticks(axis: dict, values) -> None:
-    """Explicit ticks for a log axis, each labelled in full: the decades (1, 10, 100 x 10^k) and, when the values
-    span two decades or less, also 2 and 5 of each decade. Far fewer labels than plotly's own on a tall range,
+    """Explicit ticks for a log axis, each labelled in full: the decades (1, 10, 100 x 10^k), also 2 and 5 of each
+    when the values span two decades, and 1.5, 2, 3, 5, 7 when they sit within one. Far fewer labels than plotly's own on a tall range,
     so they never collide; a range of many decades is labelled every other decade."""
     v = np.asarray([x for x in values if x is not None], dtype=np.float64)
     v = v[np.isfinite(v) & (v > 0)]
@@ -98,7 +98,7 @@ def log_ticks(axis: dict, values) -> None:
         return
     low, high = int(np.floor(np.log10(v.min()))), int(np.ceil(np.log10(v.max())))
     high = max(high, low + 1)
-    mantissas = (1, 2, 5) if high - low <= 2 else (1,)
+    mantissas = (1, 1.5, 2, 3, 5, 7) if high - low == 1 else (1, 2, 5) if high - low == 2 else (1,)
     every = 1 if high - low <= 5 else 2
     ticks = [m * 10.0 ** e for e in range(low, high + 1) if (e - low) % every == 0 for m in mantissas]
     axis.update(tickmode="array", tickvals=[float(f"{t:.6g}") for t in ticks],

@@ -46,7 +46,7 @@ def tick_for(s) -> Tick:
             tick.quality = figure_json(figures.quality_figure([], ""))
             tick.classes = figure_json(figures.class_histogram_figure(None))
             tick.grid_html = image_html(None, "The fixed-noise samples appear here.")
-            tick.diagnosis = "Diagnostics appear once training runs."
+            tick.diagnosis = "**Diagnosis:** appears once training runs."
         return tick
     snap = trainer.snapshot()
     sent = s.sent

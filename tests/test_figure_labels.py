@@ -19,6 +19,9 @@ def test_gradient_norms_have_full_labels_on_a_short_range():
     assert axis["type"] == "log" and axis["tickmode"] == "array"
     assert axis["ticktext"][:7] == ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]
     assert all(t != "2" and t != "5" for t in axis["ticktext"][:6])   # no bare minor labels below 1
+    m["grad/D"], m["grad/G"] = np.linspace(15, 40, n), np.linspace(12, 30, n)   # within one decade: more ticks
+    axis = figures.gradnorm_figure(m, [])["layout"]["yaxis"]
+    assert {"15", "20", "30"} <= set(axis["ticktext"])
 
 
 def test_a_wide_log_range_is_labelled_by_decades_only():
