@@ -2,7 +2,8 @@
 
 Added to app.CSS by launch_kwargs. Phones (390 px wide): every plot takes the full width, one under another (two
 side by side were ~130 px each), and the Explore tab's image stays on screen, above the sliders, while they move.
-Dark theme (?__theme=dark): the plots take the page's text colour in playground/live_plot.py; here only HTML parts.
+(Seen at 390x844: the image column comes first; its position: sticky does NOT yet hold it on screen while
+the sliders scroll, an ancestor's overflow defeats it: still to do.) Dark theme (?__theme=dark): the plots take the page's text colour in playground/live_plot.py; here only HTML parts.
 A new answer to a command (Step, Rewind, ...) flashes once, so a single step visibly did something.
 """
 

@@ -32,6 +32,10 @@ def _fmt(v: float) -> str:
 def step_summary(before, after, kind: str) -> str:
     """One line from the snapshots before and after the step(s): step numbers, then each number the step moved."""
     step0 = before.step if before is not None else 0
+    d_done = after.d_updates - (before.d_updates if before is not None else 0)
+    g_done = after.g_updates - (before.g_updates if before is not None else 0)
+    if d_done or g_done:      # what really ran since ``before`` (an earlier click's step may have finished too)
+        kind = "both" if d_done and g_done else "d" if d_done else "g"
     parts = [f"**Step {step0:,} → {after.step:,}** ({KIND_TEXT.get(kind, kind)})"]
     latest = after.latest or {}
     for key, name in SHOWN:
