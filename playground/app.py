@@ -17,6 +17,7 @@ import json
 import gradio as gr
 
 from playground import chunked, texts
+from playground.api_docs import describe_api
 from playground.explore_service import ExploreService
 from playground.explore_tab import build_explore_tab
 from playground.live_plot import PLOTLY_JS, plotly_head
@@ -81,7 +82,12 @@ def build_demo(playground: Playground) -> gr.Blocks:
 
         # ---- named API endpoints --------------------------------------------------------------------------
         def api_start(preset: str = "", request: gr.Request = None) -> str:
-            """Build this client's trainer (with a preset, if given) and start training. Returns the status JSON."""
+            """Build this client's trainer (with a preset, if given) and start training. Returns the status JSON.
+
+            Args:
+                preset: a preset's name, such as "ring8", "dcgan-mnist" or "cgan-mnist" (README: Presets); "" keeps
+                    this client's current setup (the default preset on its first call).
+            """
             sid = session_id(request)
             if preset:
                 try:
@@ -106,15 +112,28 @@ def build_demo(playground: Playground) -> gr.Blocks:
             return json.dumps(service.status(session_id(request)))
 
         def api_set_knobs(changes: str = "{}", request: gr.Request = None) -> str:
-            """Change live settings: a JSON object such as {"lr_g": 0.001, "loss": "hinge", "batch_size": 128}."""
+            """Change live settings while the run trains or is paused; returns the settings now, or the reason none
+            changed.
+
+            Args:
+                changes: a flat JSON object as text, such as {"lr_g": 0.001, "loss": "hinge", "batch_size": 128};
+                    names: lr_g, lr_d, d_steps, loss, batch_size, label_smoothing, r1_weight, ema_decay,
+                    lr_decay_steps, and a family's own knobs (pix2pix: lambda_l1).
+            """
             parsed = parse_json_object(changes)
             if isinstance(parsed, str):
                 return json.dumps({"ok": False, "error": parsed})
             return json.dumps(service.set_knobs(session_id(request), parsed))
 
         def api_step(kind: str = "both", n: int = 1, request: gr.Request = None) -> str:
-            """Take n steps of a kind (both, d, g) while paused. Returns the status JSON once they are done (or after
-            a few seconds for long requests)."""
+            """Take n steps of a kind while paused. Returns the status JSON once they are done: the step after them
+            (or after a few seconds for long requests).
+
+            Args:
+                kind: "both" (D's update(s) then G's), "d" (one D update, G unchanged) or "g" (one G update, D
+                    unchanged).
+                n: how many steps, a whole number from 1 to 100,000.
+            """
             sid = session_id(request)
             message = service.step(sid, kind, n)
             if message.ok:
@@ -146,6 +165,8 @@ def build_demo(playground: Playground) -> gr.Blocks:
             return gr.skip() if selected.value == "Translate" else gr.Timer(active=False)
         tabs.select(pause_follow, None, translate["timer"], queue=False, show_progress="hidden")
     hide_ui_events(demo)
+    describe_api(demo, PUBLIC_API)
+    demo.config = demo.get_config_file()   # the labels and descriptions in the config the API page reads now
     return demo
 
 
@@ -197,6 +218,7 @@ def launch_kwargs(playground: Playground) -> dict:
     from playground import cache_writes
     from playground.http_limits import BodyLimit
     from playground.leave import HEAD_JS, leave_route
+    from playground.page_style import PAGE_CSS
     from playground.queue_fairness import QueueFairness
 
     cache_writes.install()
@@ -204,7 +226,7 @@ def launch_kwargs(playground: Playground) -> dict:
     save_dir.mkdir(parents=True, exist_ok=True)
     app_kwargs = {"middleware": [Middleware(BodyLimit), Middleware(QueueFairness)],
                   "routes": [leave_route(playground.registry.drop)]}
-    return {"head": plotly_head() + HEAD_JS, "css": CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
+    return {"head": plotly_head() + HEAD_JS, "css": CSS + PAGE_CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
             "max_file_size": f"{playground.settings.max_upload_mb}mb", "show_error": False, "ssr_mode": False,
             "state_session_capacity": 2000, "run_history": False, "theme": gr.themes.Soft(primary_hue="purple"),
             "app_kwargs": app_kwargs}

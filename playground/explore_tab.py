@@ -38,7 +38,7 @@ def build_explore_tab(service: ExploreService) -> dict:
                         sliders.append(gr.Slider(-3, 3, value=0, step=0.1, label=f"principal direction {i + 1}",
                                                  elem_id=f"gp-dir-{i}"))
                     zero = gr.Button("Reset sliders", size="sm")
-            with gr.Column(scale=2, min_width=320):
+            with gr.Column(scale=2, min_width=320, elem_id="gp-explore-view"):   # phones: on top, kept on screen
                 image = gr.Image(label="G(z)", format="png", type="numpy", interactive=False, height=300,
                                  elem_id="gp-explore-image", buttons=["download"])
                 caption = gr.Markdown("", elem_id="gp-explore-caption")
@@ -167,9 +167,23 @@ def build_explore_tab(service: ExploreService) -> dict:
 
     gif.click(on_gif, [seed_a, seed_b, method, frames, digit], [gif_file, interp_caption])
 
-    def api_generate(seed_v, source_v, offsets_json, label_v, request: gr.Request):
-        """generate(seed, source, offsets, label) -> image. source: "pretrained" (default), "pretrained-cgan",
-        "live" or "upload"; offsets: a JSON list of up to 8 numbers (the latent sliders); label: the digit (cGAN)."""
+    def api_generate(seed: float, source: str, offsets: str, label: float, request: gr.Request):
+        """One generated image, 8x nearest-neighbour, from a generator this client picks: the same latent walk as the
+        Explore tab's sliders, by code.
+
+        Args:
+            seed: which latent vector z, a whole number from 0 (the same seed gives the same z every time).
+            source: the generator: "pretrained" (the bundled DCGAN; the default), "pretrained-cgan" (the bundled
+                conditional GAN), "live" (this client's own run, trained with /start) or "upload" (a checkpoint
+                this client uploaded in the Explore tab).
+            offsets: a JSON list of up to 8 numbers, as text: moves along z's first four coordinates, then along
+                G's four principal directions (SeFa), in units of sigma; "[]" for none.
+            label: the digit 0-9 to draw (conditional generators only; ignored by the others).
+
+        Returns:
+            the image file (PNG).
+        """
+        seed_v, source_v, offsets_json, label_v = seed, source, offsets, label
         sid = session_id(request)
         key = {"pretrained": "pretrained:dcgan-digits", "pretrained-cgan": "pretrained:cgan-digits"}.get(
             source_v or "pretrained", source_v)
@@ -179,10 +193,10 @@ def build_explore_tab(service: ExploreService) -> dict:
         try:
             if not isinstance(offsets_json, (str, type(None))) or len(offsets_json or "") > 2000:
                 raise ValueError("offsets must be a JSON list of at most 8 numbers, as text")
-            offsets = json.loads(offsets_json or "[]")
-            if not isinstance(offsets, list):
+            moves = json.loads(offsets_json or "[]")
+            if not isinstance(moves, list):
                 raise ValueError("offsets must be a JSON list of numbers")
-            img, _ = service.render(sid, seed_v, offsets, label_v)
+            img, _ = service.render(sid, seed_v, moves, label_v)
         except (ValueError, TypeError, RecursionError) as err:
             raise gr.Error(str(err)[:200]) from None
         return img

@@ -2,7 +2,7 @@
 
 Colours are GAN Lab's: real green, fake/generator purple, discriminator blue, gradients magenta. Every curve is
 downsampled to at most MAX_POINTS points (bin means), so a tick stays small however long the run is, and every
-setting change is drawn as a dotted vertical marker with its text on hover.
+setting change is drawn as a dotted vertical marker with a short label up the line (the full text on hover).
 """
 from __future__ import annotations
 
@@ -82,6 +82,29 @@ def _layout(title: str, *, ytitle: str = "", ylog: bool = False, yrange=None, he
     return layout
 
 
+def tick_text(v: float) -> str:
+    """A tick label that reads alone: 0.001, 0.02, 5, 300, 2e+04 and 1e-05 (never a bare "2" or "5" that means
+    2x the decade it sits in, plotly's minor log labels)."""
+    return f"{v:g}" if 1e-4 <= v < 1e5 else f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e+")
+
+
+def log_ticks(axis: dict, values) -> None:
+    """Explicit ticks for a log axis, each labelled in full: the decades (1, 10, 100 x 10^k), also 2 and 5 of each
+    when the values span two decades, and 1.5, 2, 3, 5, 7 when they sit within one. Far fewer labels than plotly's own on a tall range,
+    so they never collide; a range of many decades is labelled every other decade."""
+    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return
+    low, high = int(np.floor(np.log10(v.min()))), int(np.ceil(np.log10(v.max())))
+    high = max(high, low + 1)
+    mantissas = (1, 1.5, 2, 3, 5, 7) if high - low == 1 else (1, 2, 5) if high - low == 2 else (1,)
+    every = 1 if high - low <= 5 else 2
+    ticks = [m * 10.0 ** e for e in range(low, high + 1) if (e - low) % every == 0 for m in mantissas]
+    axis.update(tickmode="array", tickvals=[float(f"{t:.6g}") for t in ticks],
+                ticktext=[tick_text(t) for t in ticks], minor={"showgrid": False})
+
+
 def _line(x, y, name, colour, *, width=2.0, dash=None, opacity=1.0, show=True):
     line = {"color": colour, "width": width}
     if dash:
@@ -91,7 +114,8 @@ def _line(x, y, name, colour, *, width=2.0, dash=None, opacity=1.0, show=True):
 
 
 def _event_markers(events, layout: dict, x_max: float) -> None:
-    """Dotted vertical lines at setting changes, labelled on hover (an invisible marker carries the text)."""
+    """Dotted vertical lines at setting changes, labelled on the plot (marker_labels) and on hover (a marker at the
+    top of each line carries the full text)."""
     shapes, xs, texts = [], [], []
     for e in list(events)[-MAX_EVENTS:]:
         if e.step > x_max + 1:
@@ -107,6 +131,32 @@ def _event_markers(events, layout: dict, x_max: float) -> None:
                                            "marker": {"symbol": "triangle-down", "size": 9, "color": GREY},
                                            "hovertemplate": "step %{x}: %{text}<extra></extra>", "showlegend": False})
         layout["yaxis2"] = {"overlaying": "y", "range": [0, 1.05], "visible": False, "fixedrange": True}
+    layout["annotations"] = layout.get("annotations", []) + marker_labels(xs, texts, x_max)
+
+
+LABEL_GAP = 0.045   # labelled markers at least this share of the x range apart: 9 px text at a 300 px wide plot
+LABEL_CHARS = 26
+
+
+def marker_labels(steps: list, texts: list, x_max: float) -> list:
+    """A short label on each setting-change marker, written up the line at the top of the plot, so what changed
+    reads without hovering. Markers closer than LABEL_GAP of the x range share one label (the latest change and
+    "+n": the others are on hover), so labels never overlap."""
+    groups: list = []
+    for step, text in zip(steps, texts):
+        if groups and step - groups[-1][0] < LABEL_GAP * max(x_max, 1.0):
+            groups[-1][1].append(text)
+        else:
+            groups.append((step, [text]))
+    out = []
+    for step, group in groups:
+        label = group[-1] if len(group[-1]) <= LABEL_CHARS else group[-1][:LABEL_CHARS - 1] + "…"
+        if len(group) > 1:
+            label += f" (+{len(group) - 1})"
+        out.append({"text": label, "x": step, "xref": "x", "y": 0.97, "yref": "paper", "yanchor": "top",
+                    "xanchor": "right", "textangle": -90, "showarrow": False, "font": {"size": 9, "color": GREY},
+                    "name": "setting change"})
+    return out
 
 
 def _finish(data: list, layout: dict) -> dict:
@@ -198,8 +248,7 @@ def gradnorm_figure(metrics: dict, events) -> dict:
         y = np.where(y > 0, y, np.nan)
         data.append(_line(x, smooth(y, 0.8), name, colour))
     layout = _layout("Gradient norms (log scale)", ytitle="norm", ylog=True)
-    layout["yaxis"]["exponentformat"] = "power"
-    layout["yaxis"]["dtick"] = "D2"  # label 1, 2, 5 in each decade only
+    log_ticks(layout["yaxis"], [v for t in data for v in t["y"]])
     _event_markers(events, layout, float(metrics["step"][-1]))
     return _finish(data, layout)
 
@@ -304,6 +353,7 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         data = [_line(steps, [h["fd"] for h in history], "FD (classifier features)", DISC),
                 {**_line(steps, [h["classes"] for h in history], "classes present", REAL), "yaxis": "y2"}]
         layout = _layout("FD (classifier features) and classes present", ytitle="FD (lower is better)", ylog=True)
+        log_ticks(layout["yaxis"], [h["fd"] for h in history] + [floor or None])
         num_classes = len(history[-1].get("class_histogram") or []) or 10
         layout["yaxis2"] = {"overlaying": "y", "side": "right", "range": [0, num_classes + 0.5], "tickmode": "linear",
                             "tick0": 0,
@@ -385,6 +435,7 @@ def _progan_quality(history: list, steps: list) -> dict:
         data.append(_line(steps, [h.get(key) for h in history], name, FAKE, dash=dash))
     layout = _layout("Quality at 32 px: FD and sliced Wasserstein distance", ytitle="lower is better", ylog=True)
     last, shapes, notes = history[-1], [], []
+    log_ticks(layout["yaxis"], [v for t in data for v in t["y"]] + [last.get("fd_floor"), last.get("swd_floor")])
     for key, name in (("fd_floor", "FD floor"), ("swd_floor", "SWD floor")):
         if last.get(key):
             shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": last[key], "y1": last[key],

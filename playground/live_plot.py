@@ -22,14 +22,47 @@ def plotly_head() -> str:
 
 _JS = """
 const div = element.querySelector('.gp-plot');
-const config = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d']};
+let last = null, lastWidth = 0;
+// The page's text colour (light or dark theme: ?__theme=dark) for every label; transparent backgrounds come from
+// the figure. A legend too wide for one row goes under the plot (growing upward it covered the title), and on a
+// phone the mode bar is hidden (it sat over the title): the figure JSON stays the same for every visitor.
+function fitted(fig) {
+  const text = getComputedStyle(element).color || '#333';
+  const layout = Object.assign({}, fig.layout);
+  layout.font = Object.assign({}, layout.font, {color: text});
+  layout.modebar = {bgcolor: 'rgba(0,0,0,0)', color: text, activecolor: text};
+  const width = div.clientWidth || 600;
+  const shown = (fig.data || []).filter(t => t.showlegend !== false && t.name && t.type !== 'heatmap');
+  const room = width - ((layout.margin || {}).l || 50) - ((layout.margin || {}).r || 20);
+  const need = shown.reduce((sum, t) => sum + 6.5 * String(t.name).length + 42, 0);
+  if (layout.legend && shown.length && need > room) {
+    const rows = Math.min(Math.ceil(need / Math.max(room, 100)), 6);
+    layout.legend = Object.assign({}, layout.legend, {y: -0.26, yanchor: 'top'});
+    layout.margin = Object.assign({}, layout.margin, {t: 34, b: 48 + 20 * rows});
+    layout.height = (layout.height || 260) + 20 * rows;
+    div.style.minHeight = layout.height + 'px';
+  }
+  return layout;
+}
 function draw() {
   if (!props.value || !window.Plotly) return;
-  let fig;
-  try { fig = JSON.parse(props.value); } catch (e) { return; }
-  Plotly.react(div, fig.data, fig.layout, config);
+  try { last = JSON.parse(props.value); } catch (e) { return; }
+  redraw();
+}
+function redraw() {
+  if (!last) return;
+  lastWidth = div.clientWidth;
+  const narrow = (lastWidth || 600) < 560;
+  const config = {displaylogo: false, responsive: true, displayModeBar: narrow ? false : 'hover',
+                  modeBarButtonsToRemove: ['lasso2d', 'select2d', 'zoomIn2d', 'zoomOut2d', 'autoScale2d']};
+  Plotly.react(div, last.data, fitted(last), config);
 }
 watch('value', draw);
+let resizing = null;
+new ResizeObserver(() => {              // a legend's place depends on the width: lay out again after a resize
+  clearTimeout(resizing);
+  resizing = setTimeout(() => { if (Math.abs(div.clientWidth - lastWidth) > 8) redraw(); }, 150);
+}).observe(div);
 (function wait(tries) {
   if (window.Plotly) { draw(); } else if (tries > 0) { setTimeout(() => wait(tries - 1), 100); }
 })(100);

@@ -47,7 +47,7 @@ def tick_for(s) -> Tick:
             tick.quality = figure_json(figures.quality_figure([], ""))
             tick.classes = figure_json(figures.class_histogram_figure(None))
             tick.grid_html = preview_html()   # a trained GAN (bundled) until the visitor's own run exists
-            tick.diagnosis = "Diagnostics appear once training runs."
+            tick.diagnosis = "**Diagnosis:** appears once training runs."
         return tick
     snap = trainer.snapshot()
     sent = s.sent

@@ -27,7 +27,7 @@ from playground.visitor_files import (SaveFolder, drop_other_extractions, extrac
                                       visitor_dir, zip_unpacked_bytes)
 from playground.form_values import LR_RANGE, lr_from_log, os_reason, public_text, whole_number  # noqa: F401
 from playground.live_tick import Tick, rewind_note, tick_for
-from playground.views import image_html
+from playground.views import column_labels, image_html
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
               ("Two moons", "moons"), ("Your points (upload a CSV of x,y)", "points")]
@@ -506,7 +506,8 @@ class TrainService:
         i = len(snap.timeline_frames) - 1 if i is None else int(np.clip(i, 0, len(snap.timeline_frames) - 1))
         step = snap.timeline_steps[i]
         return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: step {step:,}"
-                                                   f" · {rewind_note(snap, step)}", alt="past samples")
+                                                   f" · {rewind_note(snap, step)}", alt="past samples",
+                          columns=column_labels(snap.visuals or {}, (snap.visuals or {}).get("views", ("",))[0]))
 
     def rewind(self, sid: str, index) -> Reply:
         """Rewind the visitor's run to the timeline frame ``index`` (the nearest restore point at or before it)."""

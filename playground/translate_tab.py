@@ -188,13 +188,23 @@ def build_translate_tab(service: TranslateService) -> dict:
     blend.input(on_ask, [source] + asked, shown, trigger_mode="always_last", **render)   # drag or typed number
     timer.tick(on_follow, source, [output, back, every, caption], trigger_mode="always_last", **render)
 
-    def api_translate(image, source_v, choice_v, request: gr.Request):
-        """translate(image, source="live", choice="") -> image: G's output for an image file (a sketch: white strokes
-        on black, or dark strokes on light paper), 8x nearest-neighbour. source: "live" (this client's run) or
-        "upload"; choice: a CycleGAN direction (ab, ba) or a style's name ("" = the first)."""
-        key = source_v or "live"
+    def api_translate(image, source, choice, request: gr.Request):
+        """A translating generator's output for an image file, 8x nearest-neighbour: pix2pix, CycleGAN, style
+        transfer or SRGAN, from this client's own run or an uploaded checkpoint.
+
+        Args:
+            image: the input image file: a sketch with white strokes on black, or dark strokes on light paper
+                (PNG, JPEG); it is fitted to the generator's input size.
+            source: whose generator: "live" (this client's run, trained with /start; the default) or "upload"
+                (a checkpoint this client uploaded in the Translate tab).
+            choice: for CycleGAN the direction, "ab" or "ba"; for style transfer a style's name; "" for the first.
+
+        Returns:
+            the output image file (PNG).
+        """
+        key = source or "live"
         try:
-            return service.image_file(session_id(request), key, image, True, choice_v or None).output
+            return service.image_file(session_id(request), key, image, True, choice or None).output
         except Refusal as why:
             raise gr.Error(str(why).replace("**", "")[:300]) from None
 

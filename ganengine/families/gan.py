@@ -170,6 +170,9 @@ class GANFamily(Family):
         else:
             fake = self._generate_with(G, self.fixed_z, self.fixed_y).float().cpu().numpy()  # (n, C, H, W)
             out["grid"] = image_grid(fake, nrow=run.spec.num_classes if self.conditional else 8)
+            if self.conditional:   # the page writes each column's class over the grid (views.image_html)
+                names = run.spec.class_names or tuple(str(c) for c in range(run.spec.num_classes))
+                out["column_labels"] = {"grid": [str(n) for n in names]}
         return out
 
     def caption(self, view: str) -> str:

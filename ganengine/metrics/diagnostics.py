@@ -16,7 +16,7 @@ firing on the failing ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class Diagnosis:
     title: str
     evidence: str
     suggestion: str
+    after: str = ""  # the most recent setting change before it: "lr_d 0.0002 -> 0.001 at step 400" (or "")
 
 
 def _window(values: np.ndarray) -> np.ndarray:
@@ -130,7 +131,22 @@ def check_oscillation(metrics: dict) -> list:
     return []
 
 
+NOT_SETTINGS = ("rollback", "rewind", "resume", "limit")   # events that are not a visitor's setting change
+
+
+def last_change(events) -> str:
+    """The most recent setting change, as "lr_d 0.0002 -> 0.001 at step 400", or "" when none was made: what a
+    diagnosis follows, so the visitor can tell whether their change caused it."""
+    changes = [e for e in events if e.kind not in NOT_SETTINGS and " -> " in e.text]
+    if not changes:
+        return ""
+    e = changes[-1]
+    return f"{e.text} at step {e.step:,}"
+
+
 def diagnose(metrics: dict, quality: list, events, loss: str) -> list:
-    """Every diagnosis that fires, most severe first."""
-    return (check_divergence(events) + check_d_wins(metrics, loss) + check_mode_collapse(quality)
-            + check_oscillation(metrics))
+    """Every diagnosis that fires, most severe first, each naming the setting change that preceded it."""
+    found = (check_divergence(events) + check_d_wins(metrics, loss) + check_mode_collapse(quality)
+             + check_oscillation(metrics))
+    after = last_change(events)
+    return [replace(d, after=after) for d in found]

@@ -1,0 +1,35 @@
+"""The API page ("Use via API") describes every parameter of every public endpoint in words (issue 15: it showed
+"The input value that is provided in the 1st Api component." and nothing else)."""
+from playground.api_docs import parameter_docs
+
+
+def test_docstring_args_with_continuation_lines():
+    def f(kind: str, n: int = 1, request=None):
+        """Take steps.
+
+        Args:
+            kind: "both", "d"
+                or "g".
+            n: how many: a whole number.
+
+        Returns:
+            the status.
+        """
+    assert parameter_docs(f) == {"kind": '"both", "d" or "g".', "n": "how many: a whole number."}
+
+
+def test_every_public_parameter_is_described(tmp_path):
+    from playground.app import PUBLIC_API, Playground, build_demo
+    from playground.settings import Settings
+    demo = build_demo(Playground(Settings(save_dir=str(tmp_path), allow_downloads=False)))
+    info = demo.get_api_info()["named_endpoints"]
+    assert {f"/{name}" for name in PUBLIC_API} <= set(info)
+    params = 0
+    for endpoint, spec in info.items():
+        assert spec["description"], endpoint
+        for p in spec["parameters"]:
+            params += 1
+            assert p["label"] == p["parameter_name"], (endpoint, p["label"])
+            text = p["python_type"]["description"]
+            assert len(text) > 20 and "FileData" not in text, (endpoint, p["parameter_name"], text)
+    assert params == 11   # start 1, set_knobs 1, step 2, generate 4, translate 3
