@@ -29,6 +29,7 @@ from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.device import pick_device
 from ganengine.families import build_nets, family_class
 from ganengine.history import FrameHistory, MetricHistory, RestorePoints, metric_columns
+from ganengine.lean_adam import make_adam
 from ganengine.seeds import NOISE, stream
 
 _BUILD_LOCK = threading.Lock()  # model init seeds the global RNG; two runs built at once must not interleave
@@ -64,12 +65,11 @@ class GANRun:
         # The parameter lists never change (restores copy into them), so the hot path walks cached lists, not modules.
         self.params = {group: [p for n in names for p in self.nets[n].parameters()]
                        for group, names in family_cls.groups.items()}
-        # foreach Adam: one call per optimizer step instead of one per tensor (CUDA's default; on the CPU it saved
-        # 10-15% of the optimizer's time on the small models, measured in bench/TUNING.md).
-        foreach = True if self.device.type == "cpu" else None
+        # On the CPU, Adam's fused kernel stepped without the Optimizer's per-call Python (ganengine.lean_adam;
+        # bench/RESULTS.md: the 2-D presets' step rate); elsewhere torch's Adam with its default kernel.
         lr = {"G": self.knobs.lr_g, "D": self.knobs.lr_d}
-        self.opt = {group: torch.optim.Adam(params, lr=lr[group], betas=(self.knobs.beta1, self.knobs.beta2),
-                                            foreach=foreach) for group, params in self.params.items()}
+        self.opt = {group: make_adam(params, lr=lr[group], betas=(self.knobs.beta1, self.knobs.beta2),
+                                     device=self.device) for group, params in self.params.items()}
         self._ema_groups = {g for g, names in family_cls.groups.items() if set(names) & set(family_cls.sampling)}
         self.ema: dict = {}
         self._ema_updates = 0

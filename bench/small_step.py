@@ -1,0 +1,124 @@
+"""Issue 16: the small-model step before and after LeanAdam (ganengine.lean_adam), interleaved in one process.
+
+"before" builds every run's optimisers as the engine did until issue 16 (torch.optim.Adam, foreach=True, stepped
+through Optimizer.step); "after" is the engine as it is. Nothing else differs, so the ratio of interleaved runs is the
+change's own effect on a machine whose speed drifts.
+
+  rates:   the step rate (it/s) of bench/throughput.py's engine cases and of the ring8 / grid25 presets, by
+           bench.throughput.engine_rate (Trainer on the main thread), `--pairs` before/after pairs of `--seconds`.
+  quality: each mixture preset for its own budget on untuned seeds (the presets were tuned on seeds 0-4: bench/
+           TUNING.md, bench/PRESETS.md), before and after per seed: the final 2,500-sample metrics against the
+           preset's promise (bench/presets.py TARGETS), and the first evaluation point (every `--every` s of
+           training; evaluations not counted) where the promise already held.
+
+  python -m bench.small_step rates --threads 1 --pairs 4 --seconds 3
+  python -m bench.small_step quality --data ring8 --seeds 5 6 7 8 9
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from bench.common import machine, median, table
+
+VARIANTS = ("before", "after")
+
+
+def _before_adam(params, *, lr, betas, device):
+    return torch.optim.Adam(list(params), lr=lr, betas=betas, foreach=True if device.type == "cpu" else None)
+
+
+def use(variant: str) -> None:
+    """Switch the engine's optimiser factory (ganengine.run.make_adam) to a variant's."""
+    import ganengine.run as run_module
+    from ganengine.lean_adam import make_adam
+    run_module.make_adam = _before_adam if variant == "before" else make_adam
+
+
+def rates(threads: int, pairs: int, seconds: float) -> tuple[str, dict]:
+    from bench.throughput import CASES, engine_rate
+    from ganengine.presets import preset_for_data
+    cases = {name: (config, knobs) for name, (_, config, knobs) in CASES.items()}
+    for data in ("ring8", "grid25"):
+        cases[f"{data} preset (R1, EMA, lr decay)"] = preset_for_data(data).build(seed=5)
+    rows, out = [], {}
+    for name, (config, knobs) in cases.items():
+        got = {v: [] for v in VARIANTS}
+        for _ in range(pairs):
+            for v in VARIANTS:
+                use(v)
+                got[v].append(engine_rate(config, knobs, seconds))
+        ratios = [a / b for a, b in zip(got["after"], got["before"])]
+        out[name] = {**got, "ratio": ratios}
+        rows.append([name, f"{median(got['before']):.1f}", f"{median(got['after']):.1f}", f"{median(ratios):.2f}",
+                     f"{min(ratios):.2f}-{max(ratios):.2f}"])
+    use("after")
+    text = table(["model", "before (it/s)", "after (it/s)", "after / before (median)", "range"], rows)
+    return text, out
+
+
+def quality(data: str, seeds: list, every: float) -> tuple[str, dict]:
+    from bench.presets import TARGETS
+    from ganengine.metrics.evaluate import evaluate_generator
+    from ganengine.presets import preset_for_data
+    from ganengine.trainer import Trainer
+    preset = preset_for_data(data)
+    budget, ok = preset.seconds, TARGETS[data]
+    rows, out = [], []
+    for seed in seeds:
+        for v in VARIANTS:
+            use(v)
+            config, knobs = preset.build(seed=seed)
+            trainer = Trainer(config=config, knobs=knobs)
+            first, m = None, {}
+            while trainer.run.train_seconds < budget - 1e-6:
+                trainer.set_limits(max_seconds=min(budget, trainer.run.train_seconds + every))
+                trainer.run_foreground()
+                G, cfg, spec = trainer.generator_copy()
+                m = evaluate_generator(G, cfg, spec)
+                if first is None and ok(m):
+                    first = trainer.run.train_seconds
+            steps = trainer.run.step
+            trainer.close()
+            out.append({"seed": seed, "variant": v, "steps": steps, "first_ok_s": first,
+                        **{k: m[k] for k in ("modes", "num_modes", "high_quality", "reverse_kl")}})
+            rows.append([seed, v, steps, f"{m['modes']}/{m['num_modes']}", f"{m['high_quality']:.1f}%",
+                         f"{m['reverse_kl']:.4f}", "yes" if ok(m) else "NO",
+                         "never" if first is None else f"{first:.0f} s"])
+            print(rows[-1], flush=True)
+    use("after")
+    text = table(["seed", "variant", "steps", "modes", "high quality", "reverse KL", f"promise at {budget:g} s",
+                  f"promise first held (every {every:g} s)"], rows)
+    return text, {"data": data, "budget": budget, "runs": out}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.small_step")
+    p.add_argument("what", choices=("rates", "quality"))
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: every core, as the CLI)")
+    p.add_argument("--pairs", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--data", default="ring8", choices=("ring8", "grid25"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8, 9])
+    p.add_argument("--every", type=float, default=5.0)
+    p.add_argument("--json", default="")
+    a = p.parse_args(argv)
+    from ganengine.device import configure_threads
+    threads = configure_threads(a.threads or None, headless=True)
+    t0 = time.perf_counter()
+    text, data = rates(threads, a.pairs, a.seconds) if a.what == "rates" else quality(a.data, a.seeds, a.every)
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    head = (f"{machine()['date']}, {threads} torch thread(s), load average {' '.join(load)} at the end, "
+            f"{time.perf_counter() - t0:.0f} s")
+    print(head + "\n\n" + text)
+    if a.json:
+        with open(a.json, "a") as f:
+            f.write(json.dumps({"head": head, "what": a.what, "threads": threads, "data": data}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
