@@ -99,6 +99,10 @@ def test_every_family_tells_its_iteration_as_stages(name):
     if "D" in {s.phase for s in stages}:     # a D update scores real and fake samples
         classify = next(s for s in stages if s.phase == "D" and s.kind == "classify")
         assert {"real", "fake"} <= set(classify.data["hist"]) and "mean D(x) = " in classify.text
+    told = {f"{s.phase}/{s.kind}": s.text for s in stages}
+    for key, note in type(run.family).stage_notes.items():   # the family's own words, where its stage happened
+        if key in told:
+            assert note in told[key], key
     grads = next(s for s in stages if s.kind == "gradients")
     assert grads.data["bars"]["items"] and all(np.isfinite(v) for _, v in grads.data["bars"]["items"])
 
