@@ -29,6 +29,7 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from ganengine.families.base import eval_mode
@@ -156,7 +157,7 @@ class _Recorder:
                 d, w = float((p.detach() - p0).norm()), float(p0.norm())
                 if layers and layers[-1][0] == layer:   # a layer's weight and bias together
                     _, g0, d0, w0 = layers[-1]
-                    layers[-1] = (layer, (g0 ** 2 + g ** 2) ** 0.5, (d0 ** 2 + d ** 2) ** 0.5, (w0 ** 2 + w ** 2) ** 0.5)
+                    layers[-1] = (layer, float(np.hypot(g0, g)), float(np.hypot(d0, d)), float(np.hypot(w0, w)))
                 else:
                     layers.append((layer, g, d, w))
         upd = Update(group=group, loss=float(loss.detach()), grad_norm=float(grad_norm), layers=layers,

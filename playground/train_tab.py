@@ -10,6 +10,7 @@ import gradio as gr
 
 from playground import texts
 from playground.live_plot import live_plot
+from playground.slow_motion_panel import build_slow_motion_panel
 from ganengine.config import MAX_SEED, ConfigError
 from playground.form_values import lr_from_log, whole_number
 from playground.train_service import DEFAULT_PRESET, LOSS_CHOICES, TrainService
@@ -96,6 +97,7 @@ def build_train_tab(service: TrainService) -> dict:
                                            "safely, never unpickled)", file_types=[".pt"], file_count="single",
                                      elem_id="gp-resume")
             with gr.Column(scale=3):
+                build_slow_motion_panel(service)   # issue 15: one iteration as narrated stages
                 with gr.Row():
                     losses = live_plot(elem_id="gp-plot-losses")
                     dprob = live_plot(elem_id="gp-plot-dprob")
