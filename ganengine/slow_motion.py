@@ -71,6 +71,7 @@ class Recording:
     forwards: list = field(default_factory=list)
     scalars: dict = field(default_factory=dict)      # the family's named scalars of this iteration, floats
     field_xy: tuple | None = None                    # (xs, ys) of the heat field's grid (2-D data)
+    real_points: object = None                       # the real batch D scored (2-D data), shown from then on
 
 
 def _first_tensor(out):

@@ -125,7 +125,7 @@ def build_stages(rec: Recording, run) -> list:
 def _points_view(rec, field_now, **points) -> dict:
     if rec.field_xy is None:
         return {}
-    view = {"xs": rec.field_xy[0], "ys": rec.field_xy[1], "heat": field_now}
+    view = {"xs": rec.field_xy[0], "ys": rec.field_xy[1], "heat": field_now, "real": rec.real_points}
     view.update({k: v for k, v in points.items() if v is not None})
     return {"points": view}
 
@@ -173,7 +173,9 @@ def _phase_stages(rec, run, phase, who, field_now, last_d) -> dict:
         real_x = _sample_arg(real_f) if real_f else None
         fake_x = _sample_arg(fake_f) if fake_f else None
         if _is_points(fake_x):
-            data.update(_points_view(rec, field_now, fake=_np(fake_x[:len(fake_s)]), real=_np(real_x)))
+            if _is_points(real_x):
+                rec.real_points = _np(real_x)
+            data.update(_points_view(rec, field_now, fake=_np(fake_x[:len(fake_s)])))
         elif _is_images(fake_x):
             data["images"] = {"fake": _np(fake_x[:16]), "fake_scores": fake_s[:16],
                               "real": _np(real_x[:8]) if _is_images(real_x) else None, "real_scores": real_s[:8]}

@@ -155,4 +155,7 @@ def stage_figures(stage, bounds: tuple) -> tuple:
         side = bars_figure(d["bars"]["title"], d["bars"]["items"], GRAD if stage.kind == "gradients" else colour)
     else:
         side = figures.empty_figure("This stage", "Nothing to plot: the samples are in the picture.")
+    for fig in (main, side):   # each stage starts from its own axes (a kept zoom would carry the last stage's range)
+        if fig is not None:
+            fig["layout"]["uirevision"] = f"stage-{stage.number}"
     return main, side
