@@ -86,7 +86,7 @@ class SlowMotion:
         snap = trainer.snapshot()
         pb = self._playback.get(sid)
         if pb is not None and not pb.applied and (pb.run_number, pb.step, pb.knobs) != \
-                (snap.run_number, snap.step, snap.knobs):
+                (snap.run_number, snap.step, trainer.knobs_now()):   # knobs accepted, maybe not yet published
             note += f"The run changed (now step {snap.step:,}); slow motion starts again from there. "
             pb = None
         if pb is None or (pb.applied and pb.index == len(pb.stages) - 1):
@@ -116,7 +116,8 @@ class SlowMotion:
         snap = trainer.snapshot()
         if not stages:
             return None
-        pb = Playback(run_number=snap.run_number, step=rec.step, knobs=snap.knobs, stages=stages, bounds=bounds)
+        pb = Playback(run_number=snap.run_number, step=rec.step, knobs=trainer.knobs_now(), stages=stages,
+                      bounds=bounds)
         self._playback[sid] = pb
         return pb
 
