@@ -12,6 +12,7 @@ from playground import texts
 from playground.experiment_url import link_query, open_link
 from playground.pretrained_start import trained_run_path
 from playground.live_plot import live_plot
+from playground.slow_motion_panel import build_slow_motion_panel
 from ganengine.config import MAX_SEED, ConfigError
 from playground.form_values import lr_from_log, whole_number
 from playground.step_report import step_and_report
@@ -128,6 +129,7 @@ def build_train_tab(service: TrainService) -> dict:
             with gr.Column(scale=3):
                 # Above the curves it judges (issue 15: it sat ~1,700 px down the page), naming the last change.
                 diagnosis = gr.Markdown("**Diagnosis:** appears once training runs.", elem_id="gp-diagnosis")
+                build_slow_motion_panel(service)   # issue 15: one iteration as narrated stages
                 with gr.Row():
                     losses = live_plot(elem_id="gp-plot-losses")
                     dprob = live_plot(elem_id="gp-plot-dprob")

@@ -12,6 +12,7 @@ BaseTrainer (gen_update / dis_update around a shared loop). A family declares, a
   KNOBS     its own live knobs: name -> (label, low, high, default), each with its source in a comment
   verbs     CLI verbs it answers ("sample", "translate")
   datasets  the data names it trains on (one family per name: the app picks the family from the dataset)
+  stage_notes  a sentence per slow-motion stage where the family differs from the generic story (its other losses)
 and implements train_step(kind) -> {scalar name: 0-d tensor}, render() -> {view name: uint8 image, ...},
 quality_job(n) -> a function measured off the training thread, and (when it has any) extra_state / load_extra_state
 for what rewind must restore beyond weights, optimisers and the run's RNG (with check_extra_state for checkpoints).
@@ -50,6 +51,10 @@ class Family:
     # `sample` of a family whose samples are clips: a staticmethod (ckpt, *, n, seed) -> {"clips": float32
     # (N, T, C, H, W) in [-1, 1], "condition", ...}; None for a family that samples images from G(z)
     sample_clips = None
+    # Slow motion (ganengine.slow_motion_stages) tells any family's iteration as GAN Lab's stages; a family adds a
+    # sentence to a stage here: {"G/loss": "pix2pix adds lambda * L1 ..."}; keys "D/" or "G/" + sample, classify,
+    # loss, gradients or update
+    stage_notes: dict = {}
 
     def __init__(self, run):
         self.run = run

@@ -54,6 +54,11 @@ class CoGANFamily(Family):
     groups = {"G": ("G",), "D": ("D",)}
     sampling = ("G",)
     views = ("pairs", "agreement")
+    stage_notes = {  # slow motion's words for this family (Family.stage_notes)
+        "D/sample": "CoGAN's G is two generators sharing their first layers: one z makes a pair of images, one "
+                    "per domain (Liu & Tuzel 2016).",
+        "D/classify": "Two Ds, sharing their last layers, each score their own domain.",
+    }
     verbs = ("sample",)
     datasets = COUPLED_TASKS
     dataset_labels = (("Digits + negatives, unpaired (for CoGAN)", "digits-negatives"),

@@ -61,6 +61,12 @@ class CycleGANFamily(Family):
     groups = {"G": ("G_AB", "G_BA"), "D": ("D_A", "D_B")}
     sampling = ("G_AB", "G_BA")
     views = ("cycles", "identity")
+    stage_notes = {  # slow motion's words for this family (Family.stage_notes)
+        "G/sample": "CycleGAN's G phase comes first: G_AB and G_BA translate both batches, and back again.",
+        "G/loss": "Besides fooling both Ds, each image must come back to itself after the round trip (the "
+                  "cycle loss, Zhu et al. 2017, eq. 2), and an image already in the target domain stays put.",
+        "D/sample": "Half the fakes each D sees come from a pool of older fakes (Shrivastava et al. 2017).",
+    }
     verbs = ("translate",)
     datasets = UNPAIRED_TASKS
     dataset_labels = (("Thin ↔ thick strokes (two unpaired halves, for CycleGAN)", "thin2thick"),)

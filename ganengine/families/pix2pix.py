@@ -34,6 +34,11 @@ class Pix2PixFamily(Family):
                "grad/G", "grad/D")
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("strips",)
+    stage_notes = {  # slow motion's words for this family (Family.stage_notes)
+        "G/sample": "pix2pix's G draws no noise vector: it translates the input image (its only noise is dropout).",
+        "D/classify": "D sees (input, image) pairs, and a PatchGAN scores every patch of them.",
+        "G/loss": "pix2pix adds lambda * L1, the mean |G(a) - b| to the true image (Isola et al. 2017, eq. 4).",
+    }
     verbs = ("translate",)
     datasets = PAIRED_TASKS
     dataset_labels = (("Edges → digits (pairs, for pix2pix)", "edges2digits"),

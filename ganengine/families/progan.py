@@ -64,6 +64,11 @@ class ProGANFamily(Family):
                "grow/alpha")
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("grid", "levels")
+    stage_notes = {  # slow motion's words for this family (Family.stage_notes)
+        "D/sample": "ProGAN trains at the current size; while a new level fades in, it is mixed in with weight "
+                    "alpha (Karras et al. 2018).",
+        "D/loss": "ProGAN adds a tiny drift term, epsilon * E D(x)^2, that keeps D's scores near 0.",
+    }
     verbs = ("sample",)
     datasets = PROGRESSIVE_DATA
     dataset_labels = (("MNIST digits padded to 32 px (progressive GAN: grows 4 → 32 px)", "mnist32"),

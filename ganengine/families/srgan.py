@@ -50,6 +50,11 @@ class SRGANFamily(Family):
                "grad/G", "grad/D")
     guarded = {"loss/D": "D(x)", "loss/G": "grad/G"}     # loss/G is computed by every G update, warm-up or not
     views = ("strips",)
+    stage_notes = {  # slow motion's words for this family (Family.stage_notes)
+        "G/sample": "G upscales low-resolution digits (no noise); in the MSE warm-up there is no D phase.",
+        "G/loss": "SRGAN's loss is the content loss (MSE to the true high-res image) plus a small weight times "
+                  "the adversarial term (Ledig et al. 2017, eq. 3).",
+    }
     verbs = ("translate",)
     datasets = SR_TASKS
     dataset_labels = (("Low-res digits 7×7 → 28×28 (for SRGAN)", "lowres7"),

@@ -55,6 +55,12 @@ class StylesFamily(Family):
                "D(G(z))/before", "D(G(z))/after", "grad/G", "grad/D")
     guarded = {"loss/D": "D(x)", "loss/G": "D(G(z))/after"}
     views = ("styles", "interpolate")
+    stage_notes = {  # slow motion's words for this family (Family.stage_notes)
+        "G/sample": "G repaints real digits in a randomly picked target style (no noise vector).",
+        "D/loss": "D also learns to name each real image's style (its classification term, Choi et al. 2018).",
+        "G/loss": "G must also make D name the target style, come back to the source style (reconstruction) "
+                  "and leave an image in its own style unchanged (identity).",
+    }
     verbs = ("translate",)
     translate_blend = True          # the Translate tab mixes two style codes (as the interpolate view)
     translate_choice_label = "Style"

@@ -75,6 +75,11 @@ class Vid2VidFamily(Family):
     nets = ("G", "D", "D_T")
     groups = {"G": ("G",), "D": ("D", "D_T")}
     views = ("strip", "clips")
+    stage_notes = {  # slow motion's words for this family (Family.stage_notes)
+        "G/sample": "G makes a clip frame by frame, from the edge maps and its own previous frames.",
+        "D/classify": "An image D scores single frames, a temporal D short runs of frames (Wang et al. 2018).",
+        "G/loss": "Besides both Ds' terms, G's frames are pulled to the true frames by an L1 loss.",
+    }
     verbs = ("sample",)
     datasets = VIDEO_TASKS
     dataset_labels = (("Moving digits (clips, edges per frame, for vid2vid)", "moving-digits"),)
