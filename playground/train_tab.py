@@ -9,6 +9,7 @@ import math
 import gradio as gr
 
 from playground import texts
+from playground.branch_compare import build_branch_panel, wire_branch_panel
 from playground.live_plot import live_plot
 from ganengine.config import MAX_SEED, ConfigError
 from playground.form_values import lr_from_log, whole_number
@@ -123,6 +124,7 @@ def build_train_tab(service: TrainService) -> dict:
                         quality = live_plot(elem_id="gp-plot-quality")
                         classes = live_plot(height=220, elem_id="gp-plot-classes")
                     gr.Markdown(texts.QUALITY_HELP)
+                branch_panel = build_branch_panel(service)   # issue 15: branch and compare (playground/branch_compare.py)
         timer = gr.Timer(1.0)
 
     # ---- handlers: thin, each one service call -----------------------------------------------------------------
@@ -306,5 +308,6 @@ def build_train_tab(service: TrainService) -> dict:
 
     gif_btn.click(file_handler(service.export_gif), None, [download, file_msg])
     ckpt_btn.click(file_handler(service.checkpoint_file), None, [download, file_msg])
+    wire_branch_panel(branch_panel, timeline=timeline, main_reply=reply, form_outputs=form_outputs, show_setup=show_setup)
     return {"timer": timer, "status": status}
 
