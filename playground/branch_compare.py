@@ -54,7 +54,7 @@ def build_branch_panel(service: TrainService) -> BranchPanel:
                                elem_id="gp-branch-knob", scale=2)
             value = gr.Textbox(label="Its value in the branch", placeholder="e.g. 0.001, hinge, 3",
                                elem_id="gp-branch-value", scale=2)
-            fork = gr.Button("⑂ Fork at this frame", variant="primary", elem_id="gp-branch-fork", scale=1)
+            fork = gr.Button("Fork at this frame", variant="primary", elem_id="gp-branch-fork", scale=1)
         with gr.Row():
             start_both = gr.Button("▶ Start both", size="sm", elem_id="gp-branch-start-both")
             pause_both = gr.Button("❚❚ Pause both", size="sm", elem_id="gp-branch-pause-both")

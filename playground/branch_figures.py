@@ -48,8 +48,10 @@ def samples_html(main, branch) -> str:
         frame = None if snap is None else snap.visuals.get("frame")
         step = None if snap is None else snap.visuals.get("step")
         caption = f"{label}: step {step:,}" if step is not None else f"{label}: no samples yet"
-        cells.append(f'<div class="gp-branch-cell">{image_html(frame, caption, alt=f"{label} samples")}</div>')
-    return ('<div class="gp-branch-samples" style="display:flex;gap:16px;flex-wrap:wrap">' + "".join(cells) +
+        cells.append(f'<div class="gp-branch-cell" style="flex:1 1 0;min-width:0">'
+                     f'{image_html(frame, caption, alt=f"{label} samples")}</div>')
+    return ('<style>.gp-branch-cell img{max-width:100%;height:auto}</style>'    # two columns, even when narrow
+            '<div class="gp-branch-samples" style="display:flex;gap:12px;flex-wrap:nowrap">' + "".join(cells) +
             "</div>")
 
 
