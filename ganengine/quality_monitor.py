@@ -46,6 +46,11 @@ class QualityMonitor:
             self._history.extend(kept)
             self._generation += 1
 
+    def extend(self, records) -> None:
+        """Add earlier measurements (a branch starts with its parent's, up to the fork)."""
+        with self._lock:
+            self._history.extend(dict(r) for r in records)
+
     def measure(self) -> dict:
         """Evaluate the current nets now (blocks the caller about a second) and record the result."""
         with self._lock:

@@ -267,7 +267,8 @@ class GANRun:
         """A CPU copy of the full training state at this frame's step, so the run can rewind to it."""
         state = _to_cpu(self.training_state())
         nbytes = sum(t.numel() * t.element_size() for t in _tensors(state))
-        self.restore_points.add(self.step, {"state": state, "counters": self._counters()}, nbytes)
+        self.restore_points.add(self.step, {"state": state, "counters": self._counters(),
+                                            "knobs": self.knobs}, nbytes)   # the knobs: for a branch (ganengine.branch)
 
     def _counters(self) -> dict:
         return {"step": self.step, "updates": dict(self.updates), "train_seconds": self.train_seconds}

@@ -283,6 +283,13 @@ class Trainer:
         new_run.add_event("resume", f"resumed at step {new_run.step}")
         self._replace_run(new_run)
 
+    def adopt_run(self, run: GANRun, quality: tuple = ()) -> None:
+        """Train ``run`` (built elsewhere, e.g. a branch: ganengine.branch) from now on, paused, with these earlier
+        quality measurements."""
+        self._replace_run(run)
+        self.quality.extend(quality)
+        self._publish()
+
     def rewind(self, step: int) -> int:
         """Pause, then go back to the latest restore point at or before ``step`` (taken with each timeline frame):
         weights, optimisers, RNG and counters, so training resumes exactly as it went from there, unless you change

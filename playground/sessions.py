@@ -14,6 +14,8 @@ Rules (README "Limits and safety"):
   and the reaper closes any trainer the registry built that is alive but attached to no session.
 - Budgets: a run's training limits (steps, seconds) belong to the page, not to one trainer: the training a visitor's
   earlier trainers did is carried into the limits of the next one (``budget``).
+- Branches: a visitor may fork their run once (MAX_BRANCHES) into a second trainer (``build_branch``); each of the
+  visitor's trainers takes one of the server's ``max_trainers`` slots while it works, exactly as two visitors' would.
 ``drop`` (the page left) closes a visitor's trainer at once. Trainers are stopped outside the registry lock: stopping
 waits for the current training step.
 """
@@ -31,6 +33,7 @@ from typing import Callable, Optional
 from ganengine.trainer import Trainer
 
 EVICT_AFTER = 30.0    # a trainer must have been idle this long before another visitor's build may free it
+MAX_BRANCHES = 1      # a visitor's runs: their run and at most this many branches of it (each working one: a slot)
 
 
 class NoSlot(Exception):
@@ -60,6 +63,9 @@ class VisitorSession:
     preset: str = ""                              # the preset last chosen (the page's link names it)
     pace: float = 0.0                             # watchable speed: steps/s cap of continuous training (0 = full)
     notice: str = ""                              # told once to a visitor who comes back after being freed
+    branch: Optional[Trainer] = None              # a second run forked from the first (playground/branch_service.py)
+    branch_info: dict = field(default_factory=dict)  # the fork: step, changes, the parent's run number
+    resume_branch: bool = False                   # the lease paused a continuously training branch
     lock: threading.RLock = field(default_factory=threading.RLock)  # serialises this visitor's rebuilds
 
     @property
@@ -104,13 +110,17 @@ class SessionRegistry:
             if s.paused_by_lease:
                 s.paused_by_lease = False
                 if s.resume_on_return and s.live_trainer is not None:
-                    if self._working_locked(exclude=s) < self.max_trainers:
+                    if self._working_locked(exclude=s) + _branch_working(s) < self.max_trainers:
                         s.claimed_at = now
                         s.live_trainer.start()
                     else:
                         s.notice = ("Your run was paused while this page was hidden, and every training slot is now "
                                     "in use: press Start to try again.")
                 s.resume_on_return = False
+                if s.resume_branch and isinstance(s.branch, Trainer) and \
+                        self._working_locked() < self.max_trainers:
+                    s.branch.start()
+                s.resume_branch = False
         return s
 
     def sessions(self) -> list[VisitorSession]:
@@ -123,7 +133,8 @@ class SessionRegistry:
             return self._sessions.get(sid)
 
     def _working_locked(self, exclude: Optional[VisitorSession] = None) -> int:
-        return sum(1 for s in self._sessions.values() if s is not exclude and _is_working(s))
+        """Slots in use: each working trainer of a visitor (the run, and a branch: ``slots_used``) takes one."""
+        return sum(slots_used(s) for s in self._sessions.values() if s is not exclude)
 
     def _no_slot(self) -> NoSlot:
         return NoSlot(f"All {self.max_trainers} training slots are in use by other visitors. Try again in a "
@@ -137,7 +148,7 @@ class SessionRegistry:
             trainer = s.live_trainer
             if self._sessions.get(sid) is not s or trainer is None:
                 raise SessionGone("this page was closed")
-            if not _is_working(s) and self._working_locked(exclude=s) >= self.max_trainers:
+            if not _is_working(s) and self._working_locked(exclude=s) + _branch_working(s) >= self.max_trainers:
                 raise self._no_slot()
             s.claimed_at = self._clock()
             work(trainer)
@@ -155,17 +166,20 @@ class SessionRegistry:
                 raise self._no_slot()
             kept = [o for o in self._sessions.values() if o.trainer is not None]
             if len(kept) >= self.max_kept:
-                idle = [o for o in kept if not _is_working(o) and now - o.claimed_at >= EVICT_AFTER]
+                idle = [o for o in kept if not slots_used(o) and now - o.claimed_at >= EVICT_AFTER]
                 if not idle:
                     raise self._no_slot()
                 evict = min(idle, key=lambda o: o.claimed_at)
                 evict.notice = ("Your paused run was freed to make room for another visitor (a paused run keeps its "
                                 "models only while the server has room). Press Start for a new one.")
                 evict_trainer, evict.trainer = evict.trainer, None
+                evict_branch, evict.branch, evict.branch_info = evict.branch, None, {}   # a branch goes with its run
                 spend(evict, evict_trainer.snapshot())
             s.trainer, s.claimed_at = _PENDING, now  # reserve the slot while building outside the lock
         if evict is not None:
             evict_trainer.close()
+            if isinstance(evict_branch, Trainer):
+                evict_branch.close()
         try:
             trainer = self._factory(**trainer_kwargs)
         except BaseException:
@@ -185,7 +199,7 @@ class SessionRegistry:
         return trainer
 
     def active_trainers_locked(self) -> int:
-        return sum(1 for s in self._sessions.values() if s.trainer is not None)
+        return sum((s.trainer is not None) + (s.branch is not None) for s in self._sessions.values())
 
     def drop(self, sid: str) -> bool:
         """The visitor left: close their trainer, delete their files, forget them. Returns whether they existed."""
@@ -194,6 +208,72 @@ class SessionRegistry:
         if s is not None:
             _close(s)
         return s is not None
+
+    # ---- a branch: the visitor's second trainer (playground/branch_service.py) --------------------------------
+    def build_branch(self, sid: str, build: Callable[[], Trainer], info: dict) -> Trainer:
+        """Build the visitor's branch with ``build()`` (outside the lock), counted like any trainer: it takes one of
+        the server's slots while it is built or works. NoSlot when every slot is taken, the server keeps as many
+        runs as it may, or the visitor has a branch already (MAX_BRANCHES)."""
+        s = self.session(sid)
+        with self._lock:
+            if s.branch is not None:
+                raise NoSlot(f"This page has a branch already ({1 + MAX_BRANCHES} runs per visitor: the run and "
+                             f"one branch). Keep or discard it first.")
+            if self._working_locked() >= self.max_trainers:
+                raise self._no_slot()
+            if self.active_trainers_locked() >= self.max_kept:
+                raise NoSlot("The server keeps as many runs in memory as it may; try again in a minute.")
+            s.branch, s.branch_info = _PENDING, dict(info)
+        try:
+            trainer = build()
+        except BaseException:
+            with self._lock:
+                if s.branch is _PENDING:
+                    s.branch, s.branch_info = None, {}
+            raise
+        with self._lock:
+            attached = self._sessions.get(sid) is s and s.branch is _PENDING
+            if attached:
+                s.branch = trainer
+                self._built.add(trainer)
+        if not attached:
+            trainer.close()
+            raise SessionGone("this page was closed while its branch was being built")
+        return trainer
+
+    def claim_branch(self, sid: str, work: Callable[[Trainer], None]) -> None:
+        """As ``claim``, for the visitor's branch: its work needs a slot of its own."""
+        s = self.session(sid)
+        with self._lock:
+            branch = s.branch if isinstance(s.branch, Trainer) else None
+            if self._sessions.get(sid) is not s or branch is None:
+                raise SessionGone("this page has no branch")
+            if not _branch_working(s) and self._working_locked() >= self.max_trainers:
+                raise self._no_slot()
+            s.claimed_at = self._clock()
+            work(branch)
+
+    def take_branch(self, sid: str, *, promote: bool) -> tuple:
+        """Detach the visitor's branch: (the trainer that goes, the branch info). promote=True makes the branch the
+        visitor's run and returns the old run to close; else the branch itself goes. (None, {}) when none."""
+        s = self.session(sid)
+        with self._lock:
+            if not isinstance(s.branch, Trainer) or not isinstance(s.trainer, Trainer):
+                return None, {}
+            info, s.branch_info = s.branch_info, {}
+            if promote:
+                gone, s.trainer, s.branch = s.trainer, s.branch, None
+            else:
+                gone, s.branch = s.branch, None
+        return gone, info
+
+    def slot_counts(self, sid: str) -> dict:
+        """This visitor's trainers and working ones, and the server's slots in use and in all (the page says them)."""
+        with self._lock:
+            s = self._sessions.get(sid)
+            mine = 0 if s is None else (s.trainer is not None) + (s.branch is not None)
+            return {"mine": mine, "mine_working": 0 if s is None else slots_used(s), "per_visitor": 1 + MAX_BRANCHES,
+                    "working": self._working_locked(), "max_trainers": self.max_trainers}
 
     # ---- reaper ----------------------------------------------------------------------------------------------
     def sweep(self) -> dict:
@@ -215,7 +295,11 @@ class SessionRegistry:
                         and trainer_working(s.trainer):
                     s.paused_by_lease, s.resume_on_return = True, s.trainer.running
                     to_pause.append(s.trainer)
-            attached = {id(s.trainer) for s in self._sessions.values()} | {id(s.trainer) for s in to_close}
+                if self.idle_seconds >= age > self.lease_seconds and isinstance(s.branch, Trainer) and \
+                        trainer_working(s.branch):
+                    s.paused_by_lease, s.resume_branch = True, s.branch.running
+                    to_pause.append(s.branch)
+            attached = {id(t) for s in [*self._sessions.values(), *to_close] for t in (s.trainer, s.branch)}
             orphans = [t for t in list(self._built) if id(t) not in attached and t.alive]
         for t in to_pause:
             t.pause()
@@ -250,10 +334,20 @@ class SessionRegistry:
         """Counts only. ``trainers``: kept in memory; ``working``: holding a slot; ``running``: training
         continuously; ``alive``: training threads of every trainer built, attached or not (0 orphans means equal)."""
         with self._lock:
-            live = [s.trainer for s in self._sessions.values() if isinstance(s.trainer, Trainer)]
+            live = [t for s in self._sessions.values() for t in (s.trainer, s.branch) if isinstance(t, Trainer)]
             return {"sessions": len(self._sessions), "trainers": self.active_trainers_locked(),
                     "working": self._working_locked(), "running": sum(1 for t in live if t.running),
                     "alive": sum(1 for t in list(self._built) if t.alive), "max_trainers": self.max_trainers}
+
+
+def _branch_working(s: VisitorSession) -> int:
+    """1 when the visitor's branch is being built or has work (it holds one of the server's slots), else 0."""
+    return int(s.branch is _PENDING or (s.branch is not None and trainer_working(s.branch)))
+
+
+def slots_used(s: VisitorSession) -> int:
+    """The server slots a visitor holds: one for their run while it works, one for their branch while it works."""
+    return int(_is_working(s)) + _branch_working(s)
 
 
 def _is_working(s: VisitorSession) -> bool:
@@ -279,10 +373,11 @@ def remaining_budget(s: VisitorSession, max_steps: int, max_seconds: float) -> O
 
 
 def _close(s: VisitorSession) -> None:
-    had_trainer = isinstance(s.trainer, Trainer)
-    if had_trainer:
-        s.trainer.close()
-    s.trainer = None
+    had_trainer = isinstance(s.trainer, Trainer) or isinstance(s.branch, Trainer)
+    for t in (s.trainer, s.branch):
+        if isinstance(t, Trainer):
+            t.close()
+    s.trainer = s.branch = None
     s.explore.clear()
     if s.workdir:
         shutil.rmtree(s.workdir, ignore_errors=True)

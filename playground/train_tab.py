@@ -11,6 +11,7 @@ import gradio as gr
 from playground import texts
 from playground.experiment_url import link_query, open_link
 from playground.pretrained_start import trained_run_path
+from playground.branch_compare import build_branch_panel, wire_branch_panel
 from playground.live_plot import live_plot
 from playground.slow_motion_panel import build_slow_motion_panel
 from ganengine.config import MAX_SEED, ConfigError
@@ -156,6 +157,7 @@ def build_train_tab(service: TrainService) -> dict:
                         quality = live_plot(elem_id="gp-plot-quality")
                         classes = live_plot(height=220, elem_id="gp-plot-classes")
                     gr.Markdown(texts.QUALITY_HELP)
+                branch_panel = build_branch_panel(service)   # issue 15: branch and compare (playground/branch_compare.py)
         timer = gr.Timer(1.0)
         link_timer = gr.Timer(2.0)
 
@@ -386,5 +388,6 @@ def build_train_tab(service: TrainService) -> dict:
 
     gif_btn.click(file_handler(service.export_gif), None, [download, file_msg])
     ckpt_btn.click(file_handler(service.checkpoint_file), None, [download, file_msg])
+    wire_branch_panel(branch_panel, timeline=timeline, main_reply=reply, form_outputs=form_outputs, show_setup=show_setup)
     return {"timer": timer, "status": status, "open": (on_open, None, open_outputs)}
 

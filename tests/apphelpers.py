@@ -22,8 +22,9 @@ def launch(demo, playground, launch_kwargs, tries: int = 3) -> str:
             _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
                                     quiet=True, **launch_kwargs(playground))
             return url
-        except ValueError as err:
-            if "localhost is not accessible" not in str(err) or attempt == tries - 1:
+        except (ValueError, OSError) as err:   # OSError: its server did not start in time on the port picked
+            if not ("localhost is not accessible" in str(err) or "Cannot find empty port" in str(err)) \
+                    or attempt == tries - 1:
                 raise
             demo.close()
 
