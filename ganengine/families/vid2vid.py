@@ -213,9 +213,9 @@ class Vid2VidFamily(Family):
     def caption(self, view: str) -> str:
         if view == "clips":
             return ("Four held-out clips playing, one a row: edges (G's input) · the real clip · G's clip. "
-                    "vid2vid adds the previous-frame input and the temporal D against flicker (strokes filled "
-                    "differently from frame to frame); on these clips the warp error measured lower without them "
-                    "(bench/VID2VID.md)")
+                    "G draws frame 0 from the edges, then carries it: each frame blends the previous one, moved by "
+                    "the motion, with a new drawing (vid2vid's warp and mask). With the previous frame off each "
+                    "frame is drawn anew, and strokes change from frame to frame (flicker: bench/VID2VID.md)")
         return ("Frame strip of four held-out clips (digits 2, 3, 5, 7, never trained on), one column a frame: rows "
                 "edges · real · generated for each clip")
 
