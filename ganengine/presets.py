@@ -203,7 +203,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
            config=_VID2VID, knobs=_VID2VID_KNOBS, seconds=300),
     Preset(name="moving-digits-per-frame", title="vid2vid without its temporal parts (per-frame pix2pix)",
            watch="The same clips drawn frame by frame: no previous frame into G, no temporal D. The warp error "
-                 "(flicker) stays well above moving-digits' and fewer clips keep one class (bench/VID2VID.md).",
+                 "(flicker) stays well above moving-digits' (bench/VID2VID.md).",
            config=_VID2VID, knobs=dict(_VID2VID_KNOBS, lambda_T=0.0, prev_frame=0.0), seconds=300),
 ]}
 
