@@ -32,8 +32,9 @@ Switches (live knobs; presets moving-digits and moving-digits-per-frame): prev_f
 and draws every frame raw (a per-frame pix2pix), lambda_T 0 turns the temporal D off (not trained, not asked). Both
 off is the paper's frame-by-frame baseline; flicker is measured by "warp" (ganengine.metrics.video's warp error on
 the training clips, every step; 0 for real clips). Measured on held-out clips (bench/VID2VID.md): the warped
-previous frame brings the warp error from ~0.04 (frame by frame) to under 0.02, and the digit keeps its class in
-far more clips. (An earlier G that took the previous frame UN-warped flickered more than the baseline.)
+previous frame brings the warp error from 0.04-0.07 (frame by frame) to under 0.02; the per-frame digits flicker in
+their strokes, rarely in their class. (An earlier G that took the previous frame UN-warped flickered more than the
+per-frame baseline.)
 Scalars: loss/D (= image + temporal terms), loss/D/image, loss/D/T, loss/G (the total), loss/G/GAN, loss/G/T,
 loss/G/L1 (unweighted), D(x), D(G(z))/before, D(G(z))/after (the image D's, patch means), grad/G, grad/D,
 schedule/seq_len, warp.
