@@ -83,8 +83,8 @@ def path_clip(G, config, digit, example, path_name: str, frames, ink: Optional[n
     pictures = np.stack([image_grid(x.numpy(), nrow=5, scale=SCALE) for x in shown])
     (a, b) = reports
     caption = (f"Digit {d} (held-out example {int(example) % 50}) along the {path_name} path, {n} frames. "
-               f"Left to right: the path · the edges G is given · the real digit moving · G with its warped previous "
-               f"frame (vid2vid) · the same G frame by frame. Warp error with the known motion (0 = no flicker): "
-               f"{a['warp']:.3f} vid2vid, {b['warp']:.3f} frame by frame; frames read as {d}: "
+               f"Left to right: the path · the edges G is given · the real digit moving · G with its warped "
+               f"previous frame (vid2vid) · the same G frame by frame. Warp error with the known motion "
+               f"(0 = no flicker): {a['warp']:.3f} vid2vid, {b['warp']:.3f} frame by frame; frames read as {d}: "
                f"{a['accuracy']:.0%} and {b['accuracy']:.0%}.")
     return pictures, caption

@@ -5,10 +5,11 @@ stacks of consecutive frames, so the clip must look right AND move without flick
 
 Networks (ganengine.models): G = U-Net on (s_t, s_{t-1}, W(x~_{t-1})) stacked, predicting a raw frame h_t and a
 soft mask m_t, x~_t = m_t W(x~_{t-1}) + (1 - m_t) h_t (models/sequential.py: the paper's eq. 2 and 4 with one past
-frame; W = the warp by the digit's KNOWN motion where the paper predicts a flow, frame 0 drawn raw); D = pix2pix's PatchGAN on (s_t, x_t) (the paper's
-image discriminator D_I, section 3.2, conditioned on the map as in pix2pixHD); D_T = a PatchGAN on K = 3 consecutive
-maps and frames stacked as channels (the paper's video discriminator D_V, which also sees K = 3 frames:
-NVIDIA/vid2vid's --n_frames_D 3; the paper gives D_V the flow too, ours sees the frames alone).
+frame; W = the warp by the digit's KNOWN motion where the paper predicts a flow, frame 0 drawn raw);
+D = pix2pix's PatchGAN on (s_t, x_t) (the paper's image discriminator D_I, section 3.2, conditioned on the map
+as in pix2pixHD); D_T = a PatchGAN on K = 3 consecutive maps and frames stacked as channels (the paper's video
+discriminator D_V, which also sees K = 3 frames: NVIDIA/vid2vid's --n_frames_D 3; the paper gives D_V the flow too,
+ours sees the frames alone).
 
 One iteration ("both") on a batch of clips of L frames (L = seq_len(step), below):
   x~ = rollout(G, s, path)                             every frame from its map and G's warped previous frame
@@ -123,7 +124,8 @@ class Vid2VidFamily(Family):
         from ganengine.models.patchgan import PatchDiscriminator
         from ganengine.models.unet import UNetGenerator
         c = spec.shape[0]
-        return {"G": UNetGenerator(in_channels=3 * c, out_channels=c + 1, image_size=spec.shape[-1], width=config.width),
+        return {"G": UNetGenerator(in_channels=3 * c, out_channels=c + 1, image_size=spec.shape[-1],   # h_t, m_t
+                                   width=config.width),
                 "D": PatchDiscriminator(in_channels=c, out_channels=c, width=config.width, n_layers=config.depth),
                 "D_T": PatchDiscriminator(in_channels=K * c, out_channels=K * c, width=config.width,
                                           n_layers=config.depth)}
