@@ -6,7 +6,7 @@ digit stays on the 32 px canvas; the digit's centre is the corner + 10.
   bounce    ganengine.data.moving's motion (Moving MNIST's): from (0, 3) at velocity (2, 1) px per frame, reflected
             at the walls, as the training clips move
   circle    one turn of radius 5 px round the canvas centre, T frames: 2 pi 5 / T px per frame (about 2 at T = 16)
-  zig-zag   left to right across the canvas, the row going up and down 2 px a frame between 2 and 10
+  zig-zag   left to right across the canvas, the row going up and down between 2 and 10 (~1.3 px a frame)
   drawn     a stroke read off a drawing (path_from_drawing): its ink ordered into one walk from one end to the other,
             then T positions spaced evenly along it
 Training clips move at most 2 px a frame on each axis; paths with longer steps are allowed (the warp of
