@@ -21,6 +21,7 @@ from ganengine.families import family_class
 from ganengine.latents import angle_degrees, interpolation_path, latent_for_seed, sefa_directions
 from ganengine.models import is_conditional
 from ganengine.render import FAKE_RGB, gif_bytes, image_grid, scatter_image
+from playground.path_explore import path_clip, renders_paths
 from playground.sessions import SessionRegistry
 from playground.settings import Settings
 from playground.visitor_files import replace_export
@@ -51,9 +52,17 @@ class Source:
     def conditional(self) -> bool:
         return is_conditional(self.G)
 
+    @property
+    def paths(self) -> bool:
+        """G renders a clip along a path (vid2vid; playground/path_explore.py), not an image from a latent z."""
+        return renders_paths(self.config)
+
 
 def make_source(name: str, title: str, G, config, spec) -> Source:
     d = config.latent_dim
+    if renders_paths(config):                               # no latent z: no directions to find (path_explore.py)
+        return Source(name=name, title=title, G=G, config=config, spec=spec,
+                      directions=torch.zeros(N_SLIDERS, d), sefa_strength=[])
     dims = torch.eye(d)[: min(N_DIMS, d)]
     sefa, strength = sefa_directions(G, d, k=min(N_SEFA, d))
     directions = torch.zeros(N_SLIDERS, d)
@@ -229,6 +238,31 @@ class ExploreService:
             s.explore["source"] = src
         return src
 
+    def latent_source(self, sid: str) -> Source:
+        """The current source when it draws from a latent z; ValueError (a sentence) when it renders paths."""
+        src = self.current(sid)
+        if src.paths:
+            raise ValueError("this generator turns a path into a clip, not a latent z into an image: see "
+                             "'A digit along a path' below")
+        return src
+
+    def path_clip(self, sid: str, digit, example, path_name, frames, drawing=None) -> tuple[np.ndarray, str]:
+        """(frames (T, H, W, 3), caption) of the current path-rendering source (playground/path_explore.py);
+        drawing: the path canvas's value (ink = opaque dark pixels). ValueError with one sentence otherwise."""
+        src = self.current(sid)
+        if not src.paths:
+            raise ValueError("pick a vid2vid generator above (your live run or its checkpoint) to render a clip "
+                             "along a path")
+        ink = None
+        if path_name == "drawn" and drawing is not None:
+            from playground.sketch_input import editor_image
+            img = editor_image(drawing)
+            if img is not None:
+                if img.ndim != 3 or img.shape[-1] != 4 or img.shape[0] != img.shape[1]:
+                    raise ValueError("the path drawing must be the square canvas's RGBA image")
+                ink = (img[..., 3] > 127) & (img[..., :3].mean(-1) < 128)         # opaque dark strokes
+        return path_clip(src.G, src.config, digit, example, path_name, frames, ink)
+
     # ---- rendering -------------------------------------------------------------------------------------------
     def latent(self, src: Source, seed, offsets) -> torch.Tensor:
         z = latent_for_seed(clean_seed(seed), src.config.latent_dim)
@@ -251,7 +285,7 @@ class ExploreService:
         return image_grid(x, nrow=nrow, pad=0 if len(x) == 1 else 2, scale=scale)
 
     def render(self, sid: str, seed, offsets, label=None) -> tuple[np.ndarray, str]:
-        src = self.current(sid)
+        src = self.latent_source(sid)
         z = self.latent(src, seed, offsets)[None]
         labels = self._labels(src, label, 1)
         x = self._draw(src, z, labels)
@@ -265,7 +299,7 @@ class ExploreService:
 
     def class_strip(self, sid: str, seed, offsets) -> Optional[np.ndarray]:
         """One latent drawn as every class (conditional sources); None otherwise."""
-        src = self.current(sid)
+        src = self.latent_source(sid)
         if not src.conditional:
             return None
         k = src.spec.num_classes
@@ -274,7 +308,7 @@ class ExploreService:
 
     def interpolate(self, sid: str, seed_a, seed_b, method: str, t, frames, label=None):
         """(image at t, strip of frames from A to B, caption)."""
-        src = self.current(sid)
+        src = self.latent_source(sid)
         method = method if method in ("lerp", "slerp") else "slerp"
         a = latent_for_seed(clean_seed(seed_a), src.config.latent_dim)
         b = latent_for_seed(clean_seed(seed_b), src.config.latent_dim)
@@ -290,7 +324,7 @@ class ExploreService:
         return at_t, strip, caption
 
     def interpolation_gif(self, sid: str, seed_a, seed_b, method: str, frames, label=None) -> str:
-        src = self.current(sid)
+        src = self.latent_source(sid)
         a = latent_for_seed(clean_seed(seed_a), src.config.latent_dim)
         b = latent_for_seed(clean_seed(seed_b), src.config.latent_dim)
         n = clean_frames(frames)

@@ -11,6 +11,7 @@ import gradio as gr
 
 from playground import texts
 from playground.explore_service import MAX_SEED, N_DIMS, N_SEFA, ExploreService
+from playground.path_explore_tab import build_path_panel
 from playground.ui_common import guarded, session_id, skips
 
 
@@ -60,6 +61,7 @@ def build_explore_tab(service: ExploreService) -> dict:
             with gr.Row():
                 gif = gr.Button("Make a GIF of the walk", size="sm")
                 gif_file = gr.File(label="GIF", visible=False, interactive=False)
+        follow_path_panel = build_path_panel(service)   # vid2vid: a digit along a path (path_explore_tab.py)
         # API-only: `generate` (see README) runs on these hidden components.
         with gr.Row(visible=False):
             api_seed = gr.Number(value=0)        # no rounding here: NaN or text reaches the handler, which explains
@@ -154,6 +156,7 @@ def build_explore_tab(service: ExploreService) -> dict:
         comp.change(on_interp, interp_inputs, interp_outputs, show_progress="hidden")
     for event in new_generator:                               # a new G: its own path, not the last G's
         event.then(on_interp, interp_inputs, interp_outputs, show_progress="hidden")
+        follow_path_panel(event)                              # shown (and rendered) for a G that renders paths
     t.change(on_interp, interp_inputs, [at_t, path_strip, interp_caption], show_progress="hidden",
              trigger_mode="always_last", concurrency_limit=4, concurrency_id="explore-render")
 

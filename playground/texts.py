@@ -109,7 +109,8 @@ A generator maps a point *z* in latent space to a sample. A **seed** names one *
 along its first four coordinates; the next four along G's **principal directions** (SeFa: the directions its first
 layer responds to most strongly), in units of σ. **Interpolation** walks from seed A to seed B: *lerp* on the
 straight line, *slerp* on the great circle, which keeps |z| where G was trained (the straight line's midpoint is
-shorter by about √2, so lerp can fade in the middle).
+shorter by about √2, so lerp can fade in the middle). A video generator (vid2vid) has no *z*: pick or draw a path
+for a digit in the panel that appears below, and watch it render the clip.
 """
 
 ABOUT = """

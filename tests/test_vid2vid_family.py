@@ -13,7 +13,7 @@ from ganengine.config import ConfigError
 from ganengine.data import moving
 from ganengine.families import vid2vid
 from ganengine.metrics.video import clip_report, shift, warp_error
-from ganengine.models.sequential import rollout
+from ganengine.models.sequential import rollout, translate
 from ganengine.presets import get_preset
 from ganengine.run import GANRun
 
@@ -154,14 +154,16 @@ def test_metrics_real_clips_score_perfectly_and_flicker_raises_the_warp_error():
 def test_the_switches_previous_frame_and_temporal_d(fast_curriculum):
     torch.manual_seed(0)
     from ganengine.models.unet import UNetGenerator
-    G = UNetGenerator(in_channels=3, out_channels=1, image_size=32, width=4).eval()
-    s = moving.held_out_clips(2, frames=4).condition
+    G = UNetGenerator(in_channels=3, out_channels=2, image_size=32, width=4).eval()
+    c = moving.held_out_clips(2, frames=4)
+    s, p = c.condition, c.path
     with torch.no_grad():
-        per_frame = rollout(G, s, use_prev=False)
-        alone = torch.stack([rollout(G, s[:, t:t + 1])[:, 0] for t in range(4)], 1)
-        seq = rollout(G, s, use_prev=True)
+        per_frame = rollout(G, s, p, use_prev=False)
+        alone = torch.stack([rollout(G, s[:, t:t + 1], p[:, t:t + 1])[:, 0] for t in range(4)], 1)
+        seq, masks = rollout(G, s, p, use_prev=True, parts=True)
     assert torch.allclose(per_frame, alone) and not torch.allclose(seq[:, 1:], per_frame[:, 1:])
     assert torch.allclose(seq[:, 0], per_frame[:, 0])                   # frame 0 has no previous frame either way
+    assert (masks[:, 0] == 0).all() and (masks[:, 1:] > 0).all() and (masks <= 1).all()
     config, knobs = tiny("moving-digits-per-frame")
     run = GANRun(config=config, knobs=knobs)
     assert run.knobs.get("lambda_T") == 0 and run.knobs.get("prev_frame") == 0
@@ -173,6 +175,29 @@ def test_the_switches_previous_frame_and_temporal_d(fast_curriculum):
     run.apply_knobs(run.knobs.with_changes(lambda_T=2.0, prev_frame=1.0))
     rows = steps(run, 1)
     assert np.isfinite(rows[:, c["loss/D/T"]]).all()
+
+
+class Copy(torch.nn.Module):
+    """A G that draws `first` raw and keeps all of the warped previous frame (mask 1)."""
+    def __init__(self, first):
+        super().__init__()
+        self.first = first                                               # (B, 1, H, W)
+
+    def forward(self, x):                                                # (B, 3, H, W) -> (B, 2, H, W)
+        return torch.cat([self.first, torch.ones_like(x[:, :1])], 1)
+
+
+def test_the_previous_frame_is_warped_by_the_motion_and_blended_by_the_mask():
+    c = moving.held_out_clips(3)
+    assert torch.equal(translate(c.frames[:, 0], c.path[:, 1] - c.path[:, 0]), c.frames[:, 1])
+    assert (translate(c.frames[:, 0], torch.tensor([[0, 40]] * 3)) == -1).all()       # moved off: black comes in
+    fake, masks = rollout(Copy(c.frames[:, 0]), c.condition, c.path, parts=True)
+    assert torch.equal(fake, c.frames) and float(warp_error(fake, c.path).max()) == 0   # frame 0, then carried
+    assert (masks[:, 0] == 0).all() and (masks[:, 1:] == 1).all()
+    still = rollout(Copy(c.frames[:, 0]), c.condition, None)             # no path: standing still
+    assert torch.equal(still, c.frames[:, :1].expand_as(still))
+    per_frame = rollout(Copy(c.frames[:, 0]), c.condition, c.path, use_prev=False)
+    assert torch.equal(per_frame, c.frames[:, :1].expand_as(per_frame))  # drawn raw each frame: nothing carried
 
 
 def test_quality_job_and_rendering_a_path():

@@ -3,14 +3,16 @@ imaginaire trainers/vid2vid.py), small enough to train live on a CPU: a sequenti
 of a moving digit (ganengine.data.moving) into a clip, an image D judges single frames and a temporal D judges
 stacks of consecutive frames, so the clip must look right AND move without flicker.
 
-Networks (ganengine.models): G = U-Net on (s_t, s_{t-1}, x~_{t-1}) stacked (models/sequential.py: x~_t =
-F(x~_{t-1}, s_{t-1}, s_t), the paper's eq. 2 with one past frame); D = pix2pix's PatchGAN on (s_t, x_t) (the paper's
-image discriminator D_I, section 3.2, conditioned on the map as in pix2pixHD); D_T = a PatchGAN on K = 3 consecutive
-maps and frames stacked as channels (the paper's video discriminator D_V, which also sees K = 3 frames:
-NVIDIA/vid2vid's --n_frames_D 3; the paper gives D_V the flow too, ours sees the frames alone).
+Networks (ganengine.models): G = U-Net on (s_t, s_{t-1}, W(x~_{t-1})) stacked, predicting a raw frame h_t and a
+soft mask m_t, x~_t = m_t W(x~_{t-1}) + (1 - m_t) h_t (models/sequential.py: the paper's eq. 2 and 4 with one past
+frame; W = the warp by the digit's KNOWN motion where the paper predicts a flow, frame 0 drawn raw);
+D = pix2pix's PatchGAN on (s_t, x_t) (the paper's image discriminator D_I, section 3.2, conditioned on the map
+as in pix2pixHD); D_T = a PatchGAN on K = 3 consecutive maps and frames stacked as channels (the paper's video
+discriminator D_V, which also sees K = 3 frames: NVIDIA/vid2vid's --n_frames_D 3; the paper gives D_V the flow too,
+ours sees the frames alone).
 
 One iteration ("both") on a batch of clips of L frames (L = seq_len(step), below):
-  x~ = rollout(G, s)                                   every frame from its map and G's previous frame (detached)
+  x~ = rollout(G, s, path)                             every frame from its map and G's warped previous frame
   D step:  L_D = d(D(s_t, x_t), D(s_t, x~_t))          over all B L frames
                + d(D_T(s_w, x_w), D_T(s_w, x~_w))      over all B (L - 2) windows w of 3 frames, when lambda_T > 0
   G step:  L_G = g(D(s_t, x~_t)) + lambda_T g(D_T(s_w, x~_w)) + lambda_frame mean |x~ - x|
@@ -28,12 +30,12 @@ previous-frame input) against the image D alone, as imaginaire's vid2vid trains 
 single_frame_epoch).
 
 Switches (live knobs; presets moving-digits and moving-digits-per-frame): prev_frame 0 gives G blank previous maps
-(a per-frame pix2pix), lambda_T 0 turns the temporal D off (not trained, not asked). Both off is the paper's
-frame-by-frame baseline; flicker is measured by "warp" (ganengine.metrics.video's warp error on the training clips,
-every step; 0 for real clips). Measured (bench/VID2VID.md): on these clips the baseline flickered LESS than the
-full model (held-out warp error 0.040-0.050 against 0.057-0.077). Our guesses, not measured: a conv G of shifted
-edge maps is nearly shift-equivariant already, and the previous frame enters un-warped (the paper warps it with a
-predicted flow), so G must learn the shift itself.
+and draws every frame raw (a per-frame pix2pix), lambda_T 0 turns the temporal D off (not trained, not asked). Both
+off is the paper's frame-by-frame baseline; flicker is measured by "warp" (ganengine.metrics.video's warp error on
+the training clips, every step; 0 for real clips). Measured on held-out clips (bench/VID2VID.md): the warped
+previous frame brings the warp error from 0.04-0.07 (frame by frame) to under 0.02; the per-frame digits flicker in
+their strokes, rarely in their class. (An earlier G that took the previous frame UN-warped flickered more than the
+per-frame baseline.)
 Scalars: loss/D (= image + temporal terms), loss/D/image, loss/D/T, loss/G (the total), loss/G/GAN, loss/G/T,
 loss/G/L1 (unweighted), D(x), D(G(z))/before, D(G(z))/after (the image D's, patch means), grad/G, grad/D,
 schedule/seq_len, warp.
@@ -127,7 +129,8 @@ class Vid2VidFamily(Family):
         from ganengine.models.patchgan import PatchDiscriminator
         from ganengine.models.unet import UNetGenerator
         c = spec.shape[0]
-        return {"G": UNetGenerator(in_channels=3 * c, out_channels=c, image_size=spec.shape[-1], width=config.width),
+        return {"G": UNetGenerator(in_channels=3 * c, out_channels=c + 1, image_size=spec.shape[-1],   # h_t, m_t
+                                   width=config.width),
                 "D": PatchDiscriminator(in_channels=c, out_channels=c, width=config.width, n_layers=config.depth),
                 "D_T": PatchDiscriminator(in_channels=K * c, out_channels=K * c, width=config.width,
                                           n_layers=config.depth)}
@@ -157,7 +160,7 @@ class Vid2VidFamily(Family):
         L = seq_len(run.step, run.spec.extra["frames"])
         clips = run.source.sample(k.batch_size, L)                 # s, x: (B, L, 1, 32, 32)
         s, x = clips.condition, clips.frames
-        fake = rollout(G, s, use_prev=k.get("prev_frame") > 0.5)    # x~: (B, L, 1, 32, 32), one graph per frame
+        fake = rollout(G, s, clips.path, k.get("prev_frame") > 0.5)  # x~: (B, L, 1, 32, 32), one graph per frame
         s1, x1, f1 = s.flatten(0, 1), x.flatten(0, 1), fake.flatten(0, 1)          # frames: (B L, 1, 32, 32)
         use_t = lam_t > 0 and L >= K
         if use_t:
@@ -207,7 +210,7 @@ class Vid2VidFamily(Family):
         c = self.view_clips
         device = next(G.parameters()).device
         with eval_mode(G):
-            fake = rollout(G, c.condition.to(device), use_prev).float().cpu()        # (4, T, 1, 32, 32)
+            fake = rollout(G, c.condition.to(device), c.path, use_prev).float().cpu()  # (4, T, 1, 32, 32)
         rows = torch.stack([c.condition, c.frames, fake], 1).flatten(0, 1)           # (12, T, 1, 32, 32)
         strip = image_grid(rows.flatten(0, 1).numpy(), nrow=rows.shape[1])
         per_t = torch.stack([c.condition, c.frames, fake], 2)                        # (4, T, 3, 1, 32, 32)
@@ -218,9 +221,9 @@ class Vid2VidFamily(Family):
     def caption(self, view: str) -> str:
         if view == "clips":
             return ("Four held-out clips playing, one a row: edges (G's input) · the real clip · G's clip. "
-                    "vid2vid adds the previous-frame input and the temporal D against flicker (strokes filled "
-                    "differently from frame to frame); on these clips the warp error measured lower without them "
-                    "(bench/VID2VID.md)")
+                    "G draws frame 0 from the edges, then carries it: each frame blends the previous one, moved by "
+                    "the motion, with a new drawing (vid2vid's warp and mask). With the previous frame off each "
+                    "frame is drawn anew, and strokes change from frame to frame (flicker: bench/VID2VID.md)")
         return ("Frame strip of four held-out clips (digits 2, 3, 5, 7, never trained on), one column a frame: rows "
                 "edges · real · generated for each clip")
 
@@ -255,7 +258,7 @@ class Vid2VidFamily(Family):
         idx = data["test"][torch.randperm(len(data["test"]), generator=g)[:n]]
         clips = make_clips(data["tiles"][idx], data["edges"][idx], data["label"][idx], bounce_paths(n, CLIP_FRAMES, g))
         with torch.no_grad():
-            fake = rollout(G, clips.condition, _knob(ckpt, "prev_frame") > 0.5)
+            fake = rollout(G, clips.condition, clips.path, _knob(ckpt, "prev_frame") > 0.5)
         return {"clips": fake.numpy().astype(np.float32), "condition": clips.condition.numpy().astype(np.float32),
                 "real": clips.frames.numpy().astype(np.float32), "label": clips.label.numpy().astype(np.int64),
                 "path": clips.path.numpy().astype(np.int64)}
@@ -274,7 +277,7 @@ class Vid2VidFamily(Family):
             raise ConfigError(f"a path's positions must stay on the canvas: rows and columns 0 to {ROOM}")
         clips = make_clips(digit[None], edge_patches(digit[None]), torch.zeros(1, dtype=torch.int64), path[None])
         device = next(G.parameters()).device
-        fake = rollout(G, clips.condition.to(device), use_prev).float().cpu()
+        fake = rollout(G, clips.condition.to(device), clips.path, use_prev).float().cpu()
         return {"condition": clips.condition[0], "real": clips.frames[0], "generated": fake[0]}
 
 
@@ -291,5 +294,5 @@ def _knob(ckpt: dict, name: str) -> float:
 def video_report(G, clips, use_prev: bool) -> dict:
     """G's clips for held-out ones, measured by ganengine.metrics.video.clip_report."""
     from ganengine.metrics.video import clip_report
-    fake = torch.cat([rollout(G, s, use_prev) for s in clips.condition.split(100)])
+    fake = torch.cat([rollout(G, s, p, use_prev) for s, p in zip(clips.condition.split(100), clips.path.split(100))])
     return {**clip_report(fake, clips.frames, clips.label, clips.path), "prev_frame": bool(use_prev)}
