@@ -55,6 +55,8 @@ def test_drawn_points_train_and_a_checkpoint_carries_and_restores_them_exactly(t
     path.unlink()                                       # the file is gone: the checkpoint alone must do
     carried = checkpoint_points(ckpt)
     np.testing.assert_array_equal(carried, pts)
+    from ganengine.metrics.evaluate import evaluate_loaded
+    assert evaluate_loaded(ckpt, n=200)["kind"] == "points"   # `eval` measures it against the carried points
     again = write_points_file(carried, tmp_path, stem="restored")
     b = GANRun(config=ckpt["_config"].with_changes(points_path=str(again)), knobs=ckpt["_knobs"])
     restore_run(ckpt, b)

@@ -68,6 +68,10 @@ def evaluate_loaded(ckpt: dict, *, n: int = 2500, seed: int = EVAL_SEED) -> dict
         from ganengine.data import build_source
         src = build_source(config, torch.device("cpu"))
         real_sampler = lambda m: src.real_sample(m, seed=seed)[0].numpy()  # noqa: E731
+    elif spec.is_points and ckpt.get("points") is not None:   # the visitor's own points, carried by the checkpoint
+        from ganengine.data.points import ArrayPointSource
+        src = ArrayPointSource(points=ckpt["points"].numpy(), title=spec.title, seed=seed, device=torch.device("cpu"))
+        real_sampler = lambda m: src.real_sample(m, seed=seed)[0].numpy()  # noqa: E731
     result = evaluate_generator(G, config, spec, n=n, seed=seed, with_prdc=spec.name in DIGIT_DATA,
                                 real_sampler=real_sampler)
     return {"step": int(ckpt["step"]), "train_seconds": float(ckpt.get("train_seconds", 0)),
