@@ -58,7 +58,7 @@ def test_draw_train_and_see_quality_manifold_and_scores():
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url, wait_until="load")
         page.locator("#gp-start").wait_for(timeout=60_000)
-        page.locator("#gp-draw").get_by_text("Draw your own 2-D data").click()
+        page.locator("#gp-draw").get_by_text("Draw your own 2-D data").click(force=True)   # a loading overlay may sit over it
         page.locator("#gp-draw-canvas canvas").first.wait_for(timeout=30_000)
         assert wait_for(lambda: "select the draw tool" not in page.locator("#gp-draw-canvas").inner_text(), 20), \
             "the brush was not picked for the visitor"
@@ -71,7 +71,7 @@ def test_draw_train_and_see_quality_manifold_and_scores():
         stroke(page, [(60, 260), (240, 260)], origin, scale)
         assert wait_for(lambda: page.locator("#gp-draw-preview img").count() == 1, 30), "no preview of the points"
         assert "1,000 points" in page.locator("#gp-draw-preview").inner_text()
-        page.locator("#gp-draw-train").click()
+        page.locator("#gp-draw-train").click(force=True)
         assert wait_for(lambda: "Training on your drawing" in page.locator("#gp-draw-msg").inner_text(), 60), \
             page.locator("#gp-draw-msg").inner_text()
         sid = page.evaluate("() => window.__gradio_session_hash__")
@@ -79,7 +79,7 @@ def test_draw_train_and_see_quality_manifold_and_scores():
         assert trainer.snapshot().config.data == "points"
         assert wait_for(lambda: "energy distance (lower is better)" in trace_names(page, "gp-plot-quality"), 120), \
             "no energy-distance quality curve"
-        page.locator("#gp-show-manifold input").check()
+        page.locator("#gp-show-manifold input").check(force=True)
         assert wait_for(lambda: any(n.startswith("G's latent grid") for n in trace_names(page, "gp-plot-panel")),
                         30), "the latent grid never appeared on the 2-D view"
         time.sleep(1.0)
@@ -90,7 +90,7 @@ def test_draw_train_and_see_quality_manifold_and_scores():
         page.locator("#gp-preset input[role=combobox]").click()          # an image preset: D's verdict per sample
         page.locator("#gp-preset li[role=option]", has_text="DCGAN on MNIST").first.click()
         assert wait_for(lambda: playground.registry.session(sid).live_trainer.snapshot().config.data == "mnist", 60)
-        page.locator("#gp-show-scores input").check()
+        page.locator("#gp-show-scores input").check(force=True)
         page.locator("#gp-start").click()
         page.wait_for_selector("#gp-scored-grid .gp-scores div[title]", timeout=120_000)
         title = page.locator("#gp-scored-grid .gp-scores div[title]").first.get_attribute("title")
