@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ganengine.data.drawn import EXTENT
-from playground.draw_service import drawn_points, preview_html, train_on_drawing
+from playground.draw_service import preview_html, train_on_drawing
 from playground.editor_blobs import bound_blob_storage
 from playground.ui_common import guarded, session_id
 
@@ -69,6 +69,3 @@ def _wire(service, panel, canvas, preview, train, message, seed, reply, outputs,
     panel.expand(None, None, None, js=SELECT_BRUSH_JS)
     canvas.change(on_draw, canvas, preview, trigger_mode="always_last", show_progress="hidden")
     train.click(on_train, [canvas, seed], list(dict.fromkeys([message, reply, *outputs])))
-
-
-__all__ = ["build_draw_points", "drawn_points"]
