@@ -58,7 +58,7 @@ def test_draw_train_and_see_quality_manifold_and_scores():
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url, wait_until="load")
         page.locator("#gp-start").wait_for(timeout=60_000)
-        page.locator("#gp-draw").get_by_text("Draw your own 2-D data").click(force=True)   # a loading overlay may sit over it
+        page.evaluate("() => document.querySelector('#gp-draw button').click()")   # open it (under any loading overlay)
         page.locator("#gp-draw-canvas canvas").first.wait_for(timeout=30_000)
         assert wait_for(lambda: "select the draw tool" not in page.locator("#gp-draw-canvas").inner_text(), 20), \
             "the brush was not picked for the visitor"
