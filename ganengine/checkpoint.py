@@ -30,6 +30,7 @@ from typing import Union
 import numpy as np
 import torch
 
+from ganengine.checkpoint_points import check_points_entry, points_entry
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.spec import DataSpec
 from ganengine.families import build_nets, family_class
@@ -107,7 +108,8 @@ def build_checkpoint(run) -> dict:
     """The checkpoint dict of a GANRun (tensors are the live ones: serialise before the run trains on)."""
     return {"format": FORMAT, "version": VERSION, "family": run.config.family, "config": run.config.to_dict(),
             "knobs": run.knobs.to_dict(), "spec": spec_to_dict(run.spec), "step": run.step,
-            "updates": dict(run.updates), "train_seconds": run.train_seconds, "state": run.training_state()}
+            "updates": dict(run.updates), "train_seconds": run.train_seconds, "state": run.training_state(),
+            **points_entry(run)}  # a run on the visitor's own points carries them (ganengine.checkpoint_points)
 
 
 def upgrade_v1(ckpt: dict) -> dict:
@@ -235,6 +237,7 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
         train_seconds = float(ckpt.get("train_seconds", 0.0))
         if not 0 <= train_seconds < 10**12:
             raise ValueError("train_seconds out of range")
+        check_points_entry(ckpt, "the data")
     except ConfigError as err:
         raise CheckpointError(f"{name} has an invalid setting: {err}") from None
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:

@@ -398,6 +398,9 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         layout = _percent_layout("Held-out digits: SRGAN against bicubic", "%", "PSNR dB")
         layout["yaxis"]["range"] = [0, 120]   # edge strength can pass 100% (noisy or over-sharp strokes)
         return {"data": data, "layout": layout}
+    if kind == "points":   # spiral, moons, the visitor's own points: energy distance (playground/figures_2d.py)
+        from playground.figures_2d import points_quality_figure
+        return points_quality_figure(history)
     if kind == "progan":
         return _progan_quality(history, steps)
     if kind == "coupled":

@@ -9,7 +9,9 @@ from ganengine.metrics.mixtures import PUBLISHED
 from playground import figures, texts
 from playground.live_plot import figure_json
 from playground.pretrained_start import preview_html
-from playground.views import counter_text, diagnosis_text, status_text, views_html
+from playground.figures_2d import add_manifold
+from playground.scored_grid import scored_views_html
+from playground.views import counter_text, diagnosis_text, status_text
 
 
 @dataclass
@@ -63,13 +65,14 @@ def tick_for(s) -> Tick:
         sent["visuals"] = snap.visuals_version
         v = snap.visuals
         if snap.spec.is_points:
-            tick.panel = figure_json(fresh_axes(figures.field_figure(v.get("field"), snap.spec.bounds,
-                                                                     v.get("step")), f"{snap.run_number}-field"))
+            field = figures.field_figure(v.get("field"), snap.spec.bounds, v.get("step"))
+            field = add_manifold(field, v.get("field")) if s.views.get("manifold") else field  # G's latent grid
+            tick.panel = figure_json(fresh_axes(field, f"{snap.run_number}-field"))
         else:
             tick.panel = figure_json(fresh_axes(figures.dhist_figure(v.get("d_hist", {}), v.get("step")),
                                                 f"{snap.run_number}-hist"))
         if v.get("frame") is not None:
-            tick.grid_html = views_html(v)
+            tick.grid_html = scored_views_html(v, s.views.get("scores", False))   # D's verdict per sample
     n_frames = len(snap.timeline_frames)
     if sent.get("frames") != n_frames:
         sent["frames"] = n_frames

@@ -56,6 +56,7 @@ class VisitorSession:
     spent_seconds: float = 0.0
     sent: dict = field(default_factory=dict)      # versions already sent to this page, to skip unchanged outputs
     explore: dict = field(default_factory=dict)   # the Explore tab's state (generator source, directions)
+    views: dict = field(default_factory=dict)     # the Train tab's view toggles ("manifold", "scores": bool)
     setup: Optional[tuple] = None                 # (RunConfig, Knobs) chosen before a trainer exists
     workdir: Optional[str] = None                 # this visitor's private folder (uploads, exports), removed on drop
     saves: list = field(default_factory=list)     # checkpoints this page saved (the newest few are kept)

@@ -126,6 +126,10 @@ projection discriminator (Miyato & Koyama 2018). MNIST: Yann LeCun, Corinna Cort
 CONTINUED = ("**Your checkpoint:** the run goes on exactly where it was saved (weights, optimisers, EMA and random "
              "state). Its curves start at the saved step: a checkpoint keeps the state, not the history.")
 
+DRAWN = ("**Your drawing:** a small MLP GAN (the spiral preset's settings) learns the points you drew. Watch the "
+         "energy distance fall toward its real-vs-real floor and coverage climb as G reaches every stroke; turn on "
+         "*G's latent grid* to see how G bends its noise onto your shape.")
+
 TRANSLATE_HELP = """
 ### Draw, and let your translating GAN answer
 A translating GAN's generator **G** turns one kind of image into another. Draw a digit on the canvas: after each

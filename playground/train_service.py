@@ -28,6 +28,7 @@ from playground.visitor_files import (SaveFolder, drop_other_extractions, extrac
 from playground.form_values import LR_RANGE, lr_from_log, os_reason, public_text, whole_number  # noqa: F401
 from playground.live_tick import Tick, rewind_note, tick_for
 from playground.views import column_labels, image_html
+from playground.draw_service import checkpoint_data
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
               ("Two moons", "moons"), ("Your points (upload a CSV of x,y)", "points")]
@@ -202,9 +203,9 @@ class TrainService:
         except OSError as err:
             return None, refused(f"⚠ the upload could not be read ({os_reason(err)})")
         config, knobs = ckpt["_config"], ckpt["_knobs"]
-        if config.points_path or config.folder_path:
-            return None, ("⚠ this checkpoint trained on data uploaded to another page, and a checkpoint holds no "
-                          "data: continue it with the CLI (python -m ganengine train --resume FILE --points ...).")
+        config, problem = checkpoint_data(ckpt, config, self.registry.session(sid))  # own points come with it
+        if problem:
+            return None, problem
         config = config.with_changes(data_root=self.settings.data_root, download=self.settings.allow_downloads,
                                      device="auto")
         ckpt = {**ckpt, "_config": config}

@@ -12,6 +12,8 @@ from playground import texts
 from playground.experiment_url import link_query, open_link
 from playground.pretrained_start import trained_run_path
 from playground.branch_compare import build_branch_panel, wire_branch_panel
+from playground.draw_points import build_draw_points
+from playground.view_toggles import build_view_toggles
 from playground.live_plot import live_plot
 from playground.slow_motion_panel import build_slow_motion_panel
 from ganengine.config import MAX_SEED, ConfigError
@@ -127,6 +129,7 @@ def build_train_tab(service: TrainService) -> dict:
                     resume = gr.File(label="Continue a saved checkpoint (.pt from this app or the CLI; loaded "
                                            "safely, never unpickled)", file_types=[".pt"], file_count="single",
                                      elem_id="gp-resume")
+                wire_drawing = build_draw_points(service, seed=seed, reply=reply)   # draw your own 2-D data
             with gr.Column(scale=3):
                 # Above the curves it judges (issue 15: it sat ~1,700 px down the page), naming the last change.
                 diagnosis = gr.Markdown("**Diagnosis:** appears once training runs.", elem_id="gp-diagnosis")
@@ -140,6 +143,7 @@ def build_train_tab(service: TrainService) -> dict:
                 with gr.Row(equal_height=False):
                     with gr.Column(min_width=280):
                         gr.Markdown("**Now: what G makes at this step**")
+                        build_view_toggles(service)   # G's latent grid on the 2-D view, D's verdict per sample
                         grid = gr.HTML("", elem_id="gp-grid")
                         gr.Markdown("**Timeline: scrub back through earlier frames**")
                         timeline = gr.Slider(0, 1, value=0, step=1, label="frame", elem_id="gp-timeline")
@@ -201,6 +205,8 @@ def build_train_tab(service: TrainService) -> dict:
         return updates
 
     form_outputs = list(form.values()) + family_sliders + [lr_g_typed, lr_d_typed]
+    wire_drawing(form_outputs + [preset, watch, setup_msg, points], lambda setup, sid: {
+        **show_setup(setup, sid), preset: gr.update(value=None), watch: texts.DRAWN, points: gr.update(visible=False)})
 
     # Gradio injects gr.Request by annotation.
     @guarded(lambda msg: msg)

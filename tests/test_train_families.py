@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from playground.sessions import SessionRegistry
 from playground.settings import Settings
@@ -145,7 +146,7 @@ def test_bad_checkpoints_are_refused_and_change_nothing(service, tmp_path):
     assert service.registry.session("v1").live_trainer is trainer and trainer.snapshot().step == 2
 
 
-def test_a_checkpoint_of_uploaded_points_is_refused(service, tmp_path):
+def test_a_checkpoint_of_uploaded_points_carries_them_to_another_page(service, tmp_path):
     csv = tmp_path / "pts.csv"
     csv.write_text("\n".join(f"{x},{-x}" for x in np.linspace(-1, 1, 64)))
     ring = service.preset_setup("ring8")
@@ -153,9 +154,16 @@ def test_a_checkpoint_of_uploaded_points_is_refused(service, tmp_path):
     assert "⚠" not in service.apply_setup("v1", ring, points_path=str(csv))
     run_steps(service, "v1", 2)
     path, _ = service.checkpoint_file("v1")
+    csv.unlink()                                   # the upload is gone: the checkpoint's own copy is used
     setup, msg = service.load_checkpoint("v2", path)
-    assert setup is None and "CLI" in msg
-    assert service.registry.session("v2").live_trainer is None
+    assert setup is not None and "⚠" not in msg
+    trainer = service.registry.session("v2").live_trainer
+    assert trainer.snapshot().step == 2 and trainer.run.source.points.shape == (64, 2)
+    old = torch.load(path, weights_only=True)
+    old.pop("points")                              # a checkpoint written before points were carried
+    torch.save(old, tmp_path / "old.pt")
+    setup, msg = service.load_checkpoint("v3", str(tmp_path / "old.pt"))
+    assert setup is None and "CLI" in msg and service.registry.session("v3").live_trainer is None
 
 
 def test_a_checkpoint_over_the_step_cost_cap_is_refused(tmp_path):

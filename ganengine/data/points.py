@@ -117,6 +117,10 @@ class ArrayPointSource(_PointSource):
         super().__init__(spec=spec, seed=seed, device=device)
         self._points = torch.from_numpy(points)
 
+    @property
+    def points(self) -> torch.Tensor:  # (N, 2) float32: what a checkpoint carries (ganengine.checkpoint_points)
+        return self._points
+
     def _draw(self, n, gen):
         return self._points[torch.randint(len(self._points), (n,), generator=gen)]
 

@@ -14,6 +14,8 @@ import torch
 from ganengine.config import DATASETS, MODELS, POINT_DATASETS, ConfigError, _check_choice
 from ganengine.families.base import Family, eval_mode, frozen_copy
 from ganengine.losses import LOSSES
+from ganengine.manifold import manifold
+from ganengine.sample_scores import grid_scores
 from ganengine.render import image_grid, scatter_image
 from ganengine.seeds import FIXED_NOISE, REAL_VIEW, REFERENCE, stream
 
@@ -158,7 +160,7 @@ class GANFamily(Family):
 
     def render_job(self):
         G = frozen_copy(self.run.sampler())
-        D = frozen_copy(self.run.nets["D"]) if self.run.spec.is_points else None   # the field asks D
+        D = frozen_copy(self.run.nets["D"])   # the field asks D; on images D scores each sample of the grid
         loss = self.run.knobs.loss
         return lambda: self._draw(G, D, loss)
 
@@ -168,11 +170,14 @@ class GANFamily(Family):
             out["field"] = self._field(G, D, loss)
             out["grid"] = scatter_image(self.real_view, out["field"]["fake"], run.spec.bounds)
         else:
-            fake = self._generate_with(G, self.fixed_z, self.fixed_y).float().cpu().numpy()  # (n, C, H, W)
-            out["grid"] = image_grid(fake, nrow=run.spec.num_classes if self.conditional else 8)
+            fake = self._generate_with(G, self.fixed_z, self.fixed_y)                     # (n, C, H, W)
+            ncol = run.spec.num_classes if self.conditional else 8
+            out["grid"] = image_grid(fake.float().cpu().numpy(), nrow=ncol)
             if self.conditional:   # the page writes each column's class over the grid (views.image_html)
                 names = run.spec.class_names or tuple(str(c) for c in range(run.spec.num_classes))
                 out["column_labels"] = {"grid": [str(n) for n in names]}
+            if D is not None:
+                out["grid_scores"] = grid_scores(D, fake, self.fixed_y if self.conditional else None, ncol)
         return out
 
     def caption(self, view: str) -> str:
@@ -197,7 +202,8 @@ class GANFamily(Family):
             g_loss = LOSSES[loss].g(D(x)) * len(x)  # per-point loss terms, not their mean
             (grad,) = torch.autograd.grad(g_loss, x)
         return {"fake": fake.float().cpu().numpy(), "real": self.real_view, "heat": heat.float().cpu().numpy(),
-                "push": (-grad).float().cpu().numpy(), "xs": xs.numpy(), "ys": ys.numpy()}
+                "push": (-grad).float().cpu().numpy(), "xs": xs.numpy(), "ys": ys.numpy(),
+                "manifold": manifold(lambda z: self._generate_with(G, z), run.config.latent_dim, run.device)}
 
     @staticmethod
     def evaluate(ckpt: dict, *, n: int, seed: int) -> dict:
@@ -211,7 +217,7 @@ class GANFamily(Family):
         G, config, spec = frozen_copy(run.sampler()), run.config, run.spec
         real_sampler = None
         if spec.is_points and spec.centres is None:
-            real = run.source.real_sample(n, seed=stream(config.seed, REFERENCE))[0].cpu().numpy()
+            real = run.source.real_sample(2 * n, seed=stream(config.seed, REFERENCE))[0].cpu().numpy()  # + floor
             real_sampler = lambda m: real[:m]  # noqa: E731
 
         def job():

@@ -1,7 +1,8 @@
 """Evaluate a generator with the metrics its data allows, and the `eval` CLI command behind it.
 
 - Mixtures with known centres (ring8, grid25): ganengine.metrics.mixtures (PacGAN / VEEGAN protocol).
-- Other 2-D data (spiral, moons, user points): the Frechet distance between fake and real 2-D samples.
+- Other 2-D data (spiral, moons, user or drawn points): ganengine.metrics.points2d (energy distance with its
+  real-vs-real floor, precision, coverage, 2-D Frechet distance).
 - MNIST digits (mnist, mnist-full): ganengine.metrics.digits with the shipped classifier.
 - Other image data: no reference metric yet; only what is data-independent (none), said plainly.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 import torch
 
 from ganengine.latents import sample_latents
-from ganengine.metrics.frechet import frechet_between
 from ganengine.metrics.mixtures import mixture_metrics
+from ganengine.metrics.points2d import N_QUALITY, points_metrics
 
 DIGIT_DATA = ("mnist", "mnist-full")
 EVAL_SEED = 20240601  # fixed noise for evaluation, so values over a run are comparable
@@ -45,8 +46,9 @@ def evaluate_generator(G, config, spec, *, n: int = 2500, seed: int = EVAL_SEED,
             return {"kind": "mixture", "data": spec.name, "n": n, **mixture_metrics(x.numpy(), spec.centres, spec.sigma)}
         if real_sampler is None:
             return {"kind": "none", "data": spec.name, "n": n, "note": "no reference sample for this 2-D data"}
-        real = real_sampler(n)
-        return {"kind": "points", "data": spec.name, "n": n, "fd_2d": frechet_between(x.numpy(), real)}
+        m = min(n, N_QUALITY)
+        real = real_sampler(2 * m)  # (2m, 2): the reference sample, then an independent one for the floor
+        return {"kind": "points", "data": spec.name, "n": m, **points_metrics(x.numpy()[:m], real[:m], real[m:2 * m])}
     if spec.name in DIGIT_DATA:
         from ganengine.metrics.digits import digit_metrics
         return {"kind": "digits", "data": spec.name, **digit_metrics(x, with_prdc=with_prdc)}
@@ -65,6 +67,10 @@ def evaluate_loaded(ckpt: dict, *, n: int = 2500, seed: int = EVAL_SEED) -> dict
     if spec.is_points and spec.centres is None and config.data in ("spiral", "moons"):
         from ganengine.data import build_source
         src = build_source(config, torch.device("cpu"))
+        real_sampler = lambda m: src.real_sample(m, seed=seed)[0].numpy()  # noqa: E731
+    elif spec.is_points and ckpt.get("points") is not None:   # the visitor's own points, carried by the checkpoint
+        from ganengine.data.points import ArrayPointSource
+        src = ArrayPointSource(points=ckpt["points"].numpy(), title=spec.title, seed=seed, device=torch.device("cpu"))
         real_sampler = lambda m: src.real_sample(m, seed=seed)[0].numpy()  # noqa: E731
     result = evaluate_generator(G, config, spec, n=n, seed=seed, with_prdc=spec.name in DIGIT_DATA,
                                 real_sampler=real_sampler)
