@@ -21,7 +21,7 @@ def points_quality_figure(history: list) -> dict:
              "yaxis": "y2"}]
     layout = _percent_layout("Energy distance to the data, coverage, precision", "%", "energy distance")
     layout["yaxis2"].pop("rangemode")
-    layout["yaxis2"]["type"] = "log"
+    layout["yaxis2"].update(type="log", dtick=1, exponentformat="power")   # one tick per decade: 10^-3, 10^-2, ...
     floor = history[-1].get("energy_floor")
     if floor:
         layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2", "y0": floor,
