@@ -76,7 +76,10 @@ class LeanAdam(torch.optim.Adam):
         if closure is None and not kwargs and self._plain():
             self._lean_step()
             return None
-        return super().step(closure, **kwargs)     # torch's step, with its hooks and profiler record
+        torch_step = torch.optim.Adam.step          # torch's step, with its hooks and profiler record: Adam's class
+        if not getattr(torch_step, "hooked", False):   # step is wrapped once an Adam exists; wrap it here otherwise
+            torch_step = torch.optim.Optimizer.profile_hook_step(torch_step)
+        return torch_step(self, closure, **kwargs)
 
     step.hooked = True    # Optimizer.__init__ must not wrap this step in its profiler/hook wrapper (super's has it)
 

@@ -100,3 +100,17 @@ def test_a_points_run_replays_exactly_across_rewind_and_a_training_state_copy(kn
     other.set_counters(10, dict(run.updates), 0.0)
     resumed = _rows(other, 15)
     assert torch.equal(first, resumed)
+
+
+def test_an_instance_hook_runs_on_the_fallback_step():
+    """A step pre/post hook registered on the optimiser runs (LeanAdam's own step skips torch's wrapper, so its
+    fallback must call the hooked step; a bf16 test's gradient hook found none)."""
+    from ganengine.lean_adam import LeanAdam
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = LeanAdam([w], lr=0.1, betas=(0.5, 0.9))
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: seen.append("pre"))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append("post"))
+    (w * w).sum().backward()
+    opt.step()
+    assert seen == ["pre", "post"] and not torch.equal(w.detach(), torch.ones(3))
