@@ -46,7 +46,7 @@ class BranchPanel:
 def build_branch_panel(service: TrainService) -> BranchPanel:
     """The panel's components (call inside the Train tab's layout)."""
     with gr.Accordion("Branch and compare: fork the run at a timeline frame, change a knob, watch both", open=False,
-                      elem_id="gp-branch"):
+                      elem_id="gp-branch") as panel:
         gr.Markdown(HELP)
         slots = gr.Markdown("", elem_id="gp-branch-slots")
         with gr.Row(equal_height=True):
@@ -71,7 +71,12 @@ def build_branch_panel(service: TrainService) -> BranchPanel:
         with gr.Row():
             quality_main = live_plot(elem_id="gp-branch-quality-main")
             quality_branch = live_plot(elem_id="gp-branch-quality-branch")
-    timer = gr.Timer(1.0)
+    # The panel refreshes only while it is open: a closed panel (and every background tab's) sends no requests. Eight
+    # tabs of one browser polling twice a second kept Chromium's six connections per host busy and its renderer too
+    # busy to run a closing tab's pagehide beacon (playground/leave.py).
+    timer = gr.Timer(1.0, active=False)
+    panel.expand(lambda: gr.Timer(active=True), None, timer, queue=False, show_progress="hidden")
+    panel.collapse(lambda: gr.Timer(active=False), None, timer, queue=False, show_progress="hidden")
     return BranchPanel(BranchService(service), knob, value, fork, start, pause, start_both, pause_both, keep,
                        discard, reply, slots, settings, losses, samples, quality, quality_main, quality_branch, timer)
 
