@@ -100,8 +100,8 @@ def build_chunked_tab() -> None:
         names = [p.name for p in PRESETS.values() if not p.fails_on_purpose]
         preset = gr.Dropdown(names, value=names[0], label="Preset", elem_id="gp-chunk-preset")
         go = gr.Button("Train", variant="primary", elem_id="gp-chunk-train")
+        status = gr.Markdown(elem_id="gp-chunk-status")       # above the view: on a phone the view fills the screen
         image = gr.Image(label="View", elem_id="gp-chunk-view", interactive=False)
-        status = gr.Markdown(elem_id="gp-chunk-status")
         saved = gr.State(None)
 
         def on_click(name, state):
