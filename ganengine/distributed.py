@@ -23,6 +23,9 @@ per-worker losses are means over n samples is SGD on the kn-sample mean):
   noise     each rank draws z from its own stream (rank 0 keeps the single-process stream), and the global RNG
             (dropout) is seeded per rank.
   control   the divergence guard decides together (a loss that is non-finite on one rank rolls back every rank).
+  fp16      the loss scaler's overflow check is agreed (MAX over the ranks) before the step: an overflow on one rank
+            skips the step and halves the scale on every rank (``agree_on_overflow``). Without it the other ranks
+            stepped with the all-reduced inf gradient and their weights became NaN.
 
 Why an explicit all-reduce and not the DistributedDataParallel wrapper: the families call their nets by name and
 read their attributes (progan's growing G, cogan's shared layers, is_conditional), copy them for EMA and frozen views,
@@ -73,6 +76,8 @@ class Distributed:
         for group, opt in run.opt.items():
             nets = [run.nets[name] for name in type(run.family).groups[group]]
             opt.register_step_pre_hook(_sync_hook(nets, self.world))
+        if getattr(run, "grad_scaler", None) is not None:     # fp16 (ganengine/precision.py)
+            agree_on_overflow(run.grad_scaler)
         local_check = run.non_finite
 
         def agreed(rows):                                   # every rank takes the same rollback decision
@@ -134,6 +139,24 @@ def _broadcast_state(run) -> None:
     for net in list(run.nets.values()) + list(run.ema.values()):
         for t in list(net.parameters()) + list(net.buffers()):
             dist.broadcast(t.data, src=0)
+
+
+def agree_on_overflow(scaler) -> None:
+    """Make a torch.amp.GradScaler's unscale_ agree over the ranks: after each rank unscales its own gradients and
+    flags an overflow (inf / NaN) in them, the flags are all-reduced with MAX, so either every rank skips the step
+    and halves the scale S, or none does. The flags stay on the device (no host sync). The step's gradient
+    all-reduce (``_sync_hook``) runs inside the step, which a fused optimiser always enters (it skips on the flag
+    itself), so the ranks stay in step either way."""
+    unscale = scaler.unscale_
+
+    def agreed_unscale(opt):
+        unscale(opt)
+        state = getattr(scaler, "_per_optimizer_states", {}).get(id(opt))
+        if state is None or "found_inf_per_device" not in state:   # torch's layout changed: fail loudly, not drift
+            raise RuntimeError("torch.amp.GradScaler no longer keeps found_inf_per_device: update agree_on_overflow")
+        for flag in state["found_inf_per_device"].values():      # (1,) per device: 1.0 where this rank overflowed
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    scaler.unscale_ = agreed_unscale
 
 
 def _sync_hook(nets, world: int):

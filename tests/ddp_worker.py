@@ -5,6 +5,8 @@ Part 1 (mlp on MNIST, no BatchNorm in D): one D update; rank 0 checks that the a
 gradient of the mean loss over the two ranks' batches put together (the single-process update at the global batch),
 and writes both ranks' real batches so the test can compare them with a single-process run's batch.
 Part 2 (dcgan with R1): a few full iterations; every rank writes its weights, so the test can check they agree.
+Part 3 (fp16's loss scaler, on the CPU): rank 0's gradient overflows, rank 1's does not; every rank writes its
+weights and scale after the scaled step, so the test can check both skipped it and halved the scale.
 """
 import copy
 import sys
@@ -14,7 +16,7 @@ import torch
 import torch.distributed as dist
 
 from ganengine.config import Knobs, RunConfig
-from ganengine.distributed import from_env
+from ganengine.distributed import _sync_hook, agree_on_overflow, from_env
 from ganengine.run import GANRun
 
 
@@ -53,12 +55,30 @@ def few_iterations(ctx, out: Path) -> None:
                 "ema": {n: m.state_dict() for n, m in run.ema.items()}}, out / f"rank{ctx.rank}.pt")
 
 
+def one_overflow(ctx, out: Path) -> None:
+    """The engine's fp16 update (ganengine/precision.py _scaled_update) on a tiny net, with the all-reduce pre-hook
+    and the agreed overflow check that attach installs; rank 0's loss is inf."""
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 2)                              # the same weights on both ranks (same seed)
+    opt = torch.optim.Adam(net.parameters(), lr=0.1, fused=True)   # fused: skips on the scaler's flag itself
+    opt.register_step_pre_hook(_sync_hook([net], ctx.world))
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 8)
+    agree_on_overflow(scaler)
+    loss = net(torch.ones(4, 3)).square().mean() * (float("inf") if ctx.rank == 0 else 1.0)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    scaler.step(opt)
+    scaler.update()
+    torch.save({"weight": net.weight.detach().clone(), "scale": scaler.get_scale()}, out / f"fp16_rank{ctx.rank}.pt")
+
+
 def main(out: Path) -> None:
     torch.set_num_threads(1)                 # one thread per rank (and no OpenMP pool in a forked child)
     ctx = from_env(threads=1)
     try:
         one_d_update(ctx, out)
         few_iterations(ctx, out)
+        one_overflow(ctx, out)
     finally:
         ctx.close()
 

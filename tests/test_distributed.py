@@ -70,6 +70,18 @@ def test_both_ranks_weights_agree(worker_out):
                 assert torch.equal(t, b[part][net][key]), (part, net, key)
 
 
+def test_an_fp16_overflow_on_one_rank_skips_the_step_on_every_rank(worker_out):
+    """Rank 0's scaled gradient is inf, rank 1's is finite: with the overflow flag agreed (agree_on_overflow) both
+    ranks skip the step (weights unchanged, equal, finite) and both halve the scale (256 -> 128). Without it rank 1
+    stepped with the all-reduced inf gradient (NaN weights) and kept its scale."""
+    torch.manual_seed(0)
+    start = torch.nn.Linear(3, 2).weight.detach()
+    a = torch.load(worker_out / "fp16_rank0.pt", weights_only=True)
+    b = torch.load(worker_out / "fp16_rank1.pt", weights_only=True)
+    for r in (a, b):
+        assert torch.equal(r["weight"], start) and r["scale"] == 128.0, r
+
+
 def test_cli_under_torchrun_writes_a_checkpoint_single_process_sample_reads(tmp_path):
     out = tmp_path / "ddp"
     proc = torchrun("-m", "ganengine", "train", "--data", "mnist", "--model", "dcgan", "--width", "8",
