@@ -101,6 +101,9 @@ class _Recorder:
         for name, net in run.nets.items():
             self.handles.append(net.register_forward_hook(self._forward_hook(name), with_kwargs=True))
         original_update, original_record = run.update, run.adversarial.record
+        # what the instances held of their own (ganengine/precision.py wraps run.update on a GPU): put back on exit
+        self.own_update = vars(run).get("update")
+        self.own_record = vars(run.adversarial).get("record")
 
         def update(group, loss):                     # the run's own update, with readings around it
             return self._update(original_update, group, loss)
@@ -116,8 +119,12 @@ class _Recorder:
     def __exit__(self, *exc):
         for h in self.handles:
             h.remove()
-        del self.run.update                          # the class's method again
-        del self.run.adversarial.record
+        for obj, name, own in ((self.run, "update", self.own_update),
+                               (self.run.adversarial, "record", self.own_record)):
+            if own is None:
+                delattr(obj, name)                   # the class's method again
+            else:
+                setattr(obj, name, own)              # the instance's own wrapper again (mixed precision)
 
     # ---- probes -------------------------------------------------------------------------------------------------
     def _forward_hook(self, name: str):
@@ -212,8 +219,10 @@ class _Recorder:
 
 
 def _save(run) -> dict:
+    scaler = getattr(run, "grad_scaler", None)        # fp16's loss scaler (GPU): its scale moves in every update
     return {"state": copy.deepcopy(run.training_state()), "updates": dict(run.updates),
-            "recent": list(run.adversarial.recent), "family": dict(vars(run.family))}
+            "recent": list(run.adversarial.recent), "family": dict(vars(run.family)),
+            "scaler": scaler.state_dict() if scaler is not None else None}
 
 
 def _restore(run, saved: dict) -> None:
@@ -224,6 +233,8 @@ def _restore(run, saved: dict) -> None:
     run.load_training_state(saved["state"])
     run.updates = saved["updates"]
     run.adversarial.recent = deque(saved["recent"], maxlen=run.adversarial.recent.maxlen)
+    if saved["scaler"] is not None:
+        run.grad_scaler.load_state_dict(saved["scaler"])
 
 
 def record_iteration(run, kind: str | None = None) -> Recording:

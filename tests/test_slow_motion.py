@@ -129,3 +129,20 @@ def test_a_step_kind_outside_the_family_is_refused():
     config, knobs = TINY["gan-points"]()
     with pytest.raises(ValueError, match="step kind"):
         record_iteration(build(config, knobs), "sideways")
+
+
+def test_recording_keeps_the_mixed_precision_wrappers(monkeypatch):
+    """ganengine/precision.py wraps run.update (and the family's step) on the instance under bf16 / fp16: a recording
+    puts those wrappers back (it used to delete run.update, leaving the class's unwrapped method), and the bf16 run
+    that recorded stays bit-equal to one that did not."""
+    monkeypatch.setenv("GAN_PRECISION", "bf16")
+    config, knobs = TINY["gan-points"]()
+    a, b = build(config, knobs), build(config, knobs)
+    wrapped = vars(a)["update"]
+    steps(a, 2)
+    steps(b, 2)
+    record_iteration(a)
+    assert vars(a).get("update") is wrapped
+    steps(a, 2)
+    steps(b, 2)
+    state_equal(a, b)
