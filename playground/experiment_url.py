@@ -56,6 +56,9 @@ def _text(value) -> str:
     return str(value)
 
 
+LINK_PACES = (0.0, 20.0, 5.0, 1.0)   # the Train tab's Speed menu (steps/s, 0 = full speed): a link asks for one
+
+
 def query_for(config, knobs, preset: str = "", *, pace: float = 0.0, classroom: bool = False) -> str:
     """The query string of an experiment: ``preset`` (when the run's data is the preset's) and every setting that
     differs from it. ``config``/``knobs``: the run's RunConfig and Knobs."""
@@ -147,11 +150,17 @@ def read_query(params: dict) -> OpenedLink | None:
     pace = 0.0
     if "pace" in params:
         try:
-            pace = max(0.0, float(params["pace"]))
+            asked = float(params["pace"])
         except ValueError:
-            notes.append(f"pace={params['pace']!r} was ignored (not a number)")
-    return OpenedLink(preset=name, setup=setup, classroom=classroom, pace=pace if math.isfinite(pace) else 0.0,
-                      notes=notes)
+            asked = math.nan
+        if not math.isfinite(asked) or asked < 0:
+            notes.append(f"pace={params['pace']!r} was ignored (steps per second: one of "
+                         f"{', '.join(_text(v) for v in LINK_PACES)})")
+        else:
+            pace = min(LINK_PACES, key=lambda v: abs(v - asked))   # the nearest speed the page offers
+            if pace != asked:
+                notes.append(f"pace={params['pace']} became {_text(pace)}, the nearest speed the page offers")
+    return OpenedLink(preset=name, setup=setup, classroom=classroom, pace=pace, notes=notes)
 
 
 def _family_knob(key: str) -> bool:
@@ -187,7 +196,9 @@ def open_link(service, sid: str, params: dict):
             return None, opened, reply
     s.preset = opened.preset
     if opened.pace:
-        service.set_pace(sid, opened.pace)
+        paced = service.set_pace(sid, opened.pace)
+        if not paced.ok:
+            opened.notes.append(str(paced).lstrip("⚠ ").rstrip("."))
     config, knobs = service.current(sid)
     setup = {**config.to_dict(), **knobs.to_dict()}
     changed = ", ".join(f"{k} {v}" for k, v in opened.setup.items())

@@ -79,6 +79,20 @@ def test_bad_links_say_what_they_ignored_and_open_the_rest(playground):
     assert read_query({"classroom": "1"}).classroom
 
 
+def test_a_link_asks_for_one_of_the_speeds_the_page_offers(playground):
+    """The Speed menu offers full speed, 20, 5 and 1 steps/s: a link's pace snaps to the nearest (pace=1000 made
+    every step a shown step: a restore point and a render each) and says so; nonsense is ignored, said too."""
+    assert read_query({"preset": "ring8", "pace": "20"}).pace == 20.0 and not read_query({"pace": "20"}).notes
+    far = read_query({"preset": "ring8", "pace": "1000"})
+    assert far.pace == 20.0 and "pace=1000 became 20" in far.notes[0]
+    assert read_query({"preset": "ring8", "pace": "4"}).pace == 5.0
+    for bad in ("-3", "nan", "inf", "fast"):
+        opened = read_query({"preset": "ring8", "pace": bad})
+        assert opened.pace == 0.0 and f"pace={bad!r} was ignored" in opened.notes[0], bad
+    _, _, reply = open_link(playground.train, "a", {"preset": "ring8", "pace": "5000"})
+    assert not reply.ok and "became 20" in reply and playground.registry.session("a").pace == 20.0
+
+
 def test_uploaded_data_links_to_the_tuned_preset():
     config, knobs = get_preset("ring8").build()
     import dataclasses
