@@ -36,7 +36,8 @@ D_LOSS = {"ns": "[BCE(D(x), 1) + BCE(D(G(z)), 0)] / 2: small when D says 1 to re
           "minimax": "[BCE(D(x), 1) + BCE(D(G(z)), 0)] / 2: small when D says 1 to reals and 0 to fakes",
           "lsgan": "[(l_real - 1)^2 + l_fake^2] / 2: D's raw output should be 1 on reals and 0 on fakes",
           "hinge": "relu(1 - l_real) + relu(1 + l_fake): zero once reals score above 1 and fakes below -1",
-          "wgan-gp": "mean l_fake - mean l_real + 10 (||grad D|| - 1)^2: the critic widens the score gap"}
+          "wgan-gp": "mean l_fake - mean l_real + lambda (||grad D|| - 1)^2 (lambda: the gradient-penalty weight, 10 by "
+                     "default): the critic widens the score gap"}
 G_LOSS = {"ns": "-log D(G(z)): small when D believes the fakes",
           "minimax": "log(1 - D(G(z))) (the paper's minimax form): it saturates while D rejects the fakes",
           "lsgan": "(l_fake - 1)^2 / 2: pull D's output on fakes to the real target",

@@ -10,7 +10,8 @@ one process would have trained (tests/test_chunked.py).
 
 Settings: GAN_CHUNKED=1 adds the chunked tab (set it on a ZeroGPU Space; `SPACES_ZERO_GPU`, which ZeroGPU sets, turns
 it on too); GAN_CHUNK_STEPS (200) steps per call; GAN_CHUNK_SECONDS (60) the duration asked of @spaces.GPU;
-GAN_CHUNKS (10) calls per click. `spaces` is imported only when installed; without it the decorator does nothing and
+GAN_CHUNKS (10) calls per click; GAN_CHUNK_MAX_STEPS (20000) steps a run may reach on this server (later clicks
+say so); GAN_CHUNK_CONCURRENCY (2) clicks served at once (the others queue). `spaces` is imported only when installed; without it the decorator does nothing and
 the chunks run in this process (on the CPU here), which is how the tests run the same path.
 """
 from __future__ import annotations
@@ -71,13 +72,20 @@ def chunk_function(duration: int):
     return gpu(duration)(train_chunk)
 
 
-def stream(preset: str, saved=None, *, chunks: int, steps: int, chunk=None):
-    """The generator event: yields (first view image, status markdown, saved state) after each chunk."""
+def stream(preset: str, saved=None, *, chunks: int, steps: int, chunk=None, max_steps: int = 0):
+    """The generator event: yields (first view image, status markdown, saved state) after each chunk; a run stops at
+    ``max_steps`` (0: no cap), the server's budget per run."""
     from ganengine.presets import get_preset
     config, knobs = get_preset(preset).build()
     chunk = chunk or chunk_function(_env_int("GAN_CHUNK_SECONDS", 60))
     cfg, kn = config.to_dict(), knobs.to_dict()
     for i in range(chunks):
+        done = saved["counters"]["step"] if saved is not None else 0
+        if max_steps and done + steps > max_steps:
+            yield (gr_skip(), f"This run has trained {done:,} steps, this server's limit per run "
+                              f"({max_steps:,}): pick the preset again for a new run, or run the app on your own "
+                              f"machine for longer.", saved)
+            return
         t0 = time.perf_counter()
         out = chunk(cfg, kn, saved, steps)
         saved = out["saved"]
@@ -88,12 +96,19 @@ def stream(preset: str, saved=None, *, chunks: int, steps: int, chunk=None):
                f"GPU call included). {losses}. {out['captions'].get(first, '')}", saved)
 
 
+def gr_skip():
+    """gr.skip() (keep the image shown), imported only where the tab runs."""
+    import gradio as gr
+    return gr.skip()
+
+
 def build_chunked_tab() -> None:
     """The tab: a preset, a button that streams `GAN_CHUNKS` chunks, the view and a status line (gradio here only)."""
     import gradio as gr
 
     from ganengine.presets import PRESETS
     chunks, steps = _env_int("GAN_CHUNKS", 10), _env_int("GAN_CHUNK_STEPS", 200)
+    max_steps = _env_int("GAN_CHUNK_MAX_STEPS", 20_000)
     with gr.Tab("Train on ZeroGPU", id="chunked"):
         gr.Markdown(f"Each click trains {chunks} chunks of {steps} steps, one GPU call each, and shows the view after "
                     f"each chunk; a second click continues the same run. Changing the preset starts a new run.")
@@ -106,9 +121,10 @@ def build_chunked_tab() -> None:
 
         def on_click(name, state):
             try:
-                yield from stream(name, state, chunks=chunks, steps=steps)
+                yield from stream(name, state, chunks=chunks, steps=steps, max_steps=max_steps)
             except ConfigError as err:
                 yield None, f"Cannot train: {err}", state
 
-        go.click(on_click, [preset, saved], [image, status, saved], concurrency_limit=None)
+        go.click(on_click, [preset, saved], [image, status, saved],
+                 concurrency_limit=_env_int("GAN_CHUNK_CONCURRENCY", 2))   # the rest wait in Gradio's queue
         preset.change(lambda _n: (None, "", None), preset, [image, status, saved])

@@ -11,6 +11,7 @@ import gradio as gr
 from ganengine.data.drawn import EXTENT
 from playground.draw_service import preview_html, train_on_drawing
 from playground.editor_blobs import bound_blob_storage
+from playground.form_values import whole_number
 from playground.ui_common import guarded, session_id
 
 CANVAS = 300        # px: the canvas spans [-EXTENT, EXTENT] on both axes, so 75 px per unit
@@ -62,7 +63,10 @@ def _wire(service, panel, canvas, preview, train, message, seed, reply, outputs,
     @guarded(lambda msg: {message: msg})
     def on_train(value, seed_v, request: gr.Request):
         sid = session_id(request)
-        setup, answer = train_on_drawing(service, sid, value, int(seed_v or 0))
+        seed = whole_number(seed_v or 0, 0, 2**31 - 1)
+        if seed is None:
+            return {message: "⚠ the seed must be a whole number from 0 to 2147483647"}
+        setup, answer = train_on_drawing(service, sid, value, seed)
         updates = {message: answer, reply: answer}
         return updates if setup is None else {**on_trained(setup, sid), **updates}
 

@@ -62,7 +62,7 @@ def path_clip(G, config, digit, example, path_name: str, frames, ink: Optional[n
     family = family_class(config.family)
     try:
         n = int(frames)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError("the number of frames must be a whole number") from None
     if not 2 <= n <= MAX_FRAMES:
         raise ConfigError(f"a clip is 2 to {MAX_FRAMES} frames")

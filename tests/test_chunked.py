@@ -38,6 +38,9 @@ def test_stream_yields_a_view_and_a_status_per_chunk():
     assert "Chunk 3 of 3: step 30" in status and "loss/D" in status
     again = next(chunked.stream(PRESET, saved, chunks=1, steps=10))    # a second click continues the run
     assert "step 40" in again[1]
+    capped = list(chunked.stream(PRESET, saved, chunks=3, steps=10, max_steps=45))   # the server's limit per run
+    assert len(capped) == 2 and "step 40" in capped[0][1] and "this server's limit per run (45)" in capped[1][1]
+    assert capped[1][2]["counters"]["step"] == 40                          # the run is kept, not lost
 
 
 def test_gpu_decorator_only_with_spaces(monkeypatch):

@@ -14,6 +14,8 @@ most 9: IEEE 754-2008, section 5.12.2), and read with ganengine.data.points.pars
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,8 @@ def write_points_file(points: np.ndarray, folder, stem: str = "drawn") -> Path:
     """Write points as CSV into ``folder``, named by a hash of their bytes (the same drawing, the same file)."""
     data = points_csv(points)
     path = Path(folder) / f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.csv"
-    if not path.exists():
-        path.write_bytes(data)
+    if not path.exists():                 # written whole, then renamed: a second click never reads half a file
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
     return path
