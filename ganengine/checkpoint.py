@@ -15,14 +15,11 @@ field by field, so that a small hostile file cannot make the server allocate any
   claims gigabytes) or any other non-contiguous tensor is refused, so weights cost at most the file's own size;
 - every weight, optimiser moment and RNG state must have the model's shape and dtype, and be finite.
 Anything else is rejected with CheckpointError. Never a pickled module (the nanoGPT convention).
+The checks themselves: ganengine/checkpoint_checks.py; the atomic write: ganengine/atomic_write.py.
 """
 from __future__ import annotations
 
 import io
-import os
-import re
-import tempfile
-import time
 import zipfile
 from pathlib import Path
 from typing import Union
@@ -30,23 +27,24 @@ from typing import Union
 import numpy as np
 import torch
 
+from ganengine.atomic_write import remove_stale_temp_files, write_atomic
+from ganengine.checkpoint_checks import (MAX_CLASSES, MAX_IMAGE_SIDE, MAX_TENSORS, MAX_TEXT, NET_WORDS,
+                                         CheckpointError, check_all_tensors, check_optimizer, check_rng, check_state,
+                                         spec_from_dict, whole_number)
 from ganengine.checkpoint_points import check_points_entry, points_entry
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.spec import DataSpec
 from ganengine.families import build_nets, family_class
 
+__all__ = ["FORMAT", "VERSION", "READABLE_VERSIONS", "MAX_CHECKPOINT_BYTES", "MAX_IMAGE_SIDE", "MAX_CLASSES",
+           "MAX_TEXT", "MAX_TENSORS", "CheckpointError", "spec_to_dict", "spec_from_dict", "build_checkpoint",
+           "upgrade_v1", "checkpoint_bytes", "write_atomic", "remove_stale_temp_files", "save_checkpoint",
+           "read_checkpoint", "validate_checkpoint", "generator_from_checkpoint", "restore_run"]
+
 FORMAT = "ganengine-checkpoint"
 VERSION = 2
 READABLE_VERSIONS = (1, 2)
 MAX_CHECKPOINT_BYTES = 200 * 2**20
-MAX_IMAGE_SIDE = 256       # as RunConfig.image_size
-MAX_CLASSES = 1000         # num_classes, class names, mixture centres
-MAX_TEXT = 200             # characters of a name, title or class name
-MAX_TENSORS = 10_000       # tensors and containers in one file (ours hold a few hundred)
-
-
-class CheckpointError(ConfigError):
-    """A file is not a checkpoint this engine can use; the message says why."""
 
 
 def spec_to_dict(spec: DataSpec) -> dict:
@@ -54,54 +52,6 @@ def spec_to_dict(spec: DataSpec) -> dict:
             "num_classes": spec.num_classes, "class_names": list(spec.class_names), "bounds": list(spec.bounds),
             "centres": None if spec.centres is None else torch.from_numpy(np.asarray(spec.centres, np.float32)),
             "sigma": spec.sigma}
-
-
-def spec_from_dict(d: dict) -> DataSpec:
-    """A checkpoint's data description, every field bounded; CheckpointError (one sentence) if unusable."""
-    try:
-        kind = d["kind"]
-        shape = tuple(_int(v) for v in d["shape"][:4])
-        if kind not in ("points", "image", "paired", "unpaired", "sequence") or (kind == "points" and shape != (2,)) or \
-                (kind != "points" and (len(shape) != 3 or shape[0] not in (1, 3) or shape[1] != shape[2])):
-            raise ValueError(f"unsupported data shape {shape}")
-        if kind != "points" and not 4 <= shape[1] <= MAX_IMAGE_SIDE:
-            raise ValueError(f"images of {shape[1]}x{shape[1]} pixels; the limit is {MAX_IMAGE_SIDE}")
-        num_classes = _int(d.get("num_classes", 0))
-        if not 0 <= num_classes <= MAX_CLASSES:
-            raise ValueError(f"{num_classes} classes; the limit is {MAX_CLASSES}")
-        names = d.get("class_names", ())
-        if not isinstance(names, (list, tuple)) or len(names) > MAX_CLASSES or \
-                not all(isinstance(c, str) and len(c) <= MAX_TEXT for c in names):
-            raise ValueError(f"class names must be at most {MAX_CLASSES} texts of at most {MAX_TEXT} characters")
-        bounds = tuple(float(v) for v in d.get("bounds", (-1, 1, -1, 1)))
-        if len(bounds) != 4 or not all(np.isfinite(bounds)) or bounds[0] >= bounds[1] or bounds[2] >= bounds[3]:
-            raise ValueError("the plot bounds must be four finite numbers, xmin < xmax and ymin < ymax")
-        centres = d.get("centres")
-        if centres is not None:
-            if not isinstance(centres, torch.Tensor) or centres.dtype != torch.float32 or centres.ndim != 2 or \
-                    centres.shape[1] != 2 or not 1 <= len(centres) <= MAX_CLASSES or not torch.isfinite(centres).all():
-                raise ValueError(f"the mixture centres must be 1 to {MAX_CLASSES} finite float32 x,y pairs")
-            centres = centres.numpy()
-        sigma = None if d.get("sigma") is None else float(d["sigma"])
-        if sigma is not None and not (np.isfinite(sigma) and sigma > 0):
-            raise ValueError("the mixture sigma must be a positive finite number")
-        name, title = d["name"], d.get("title", d["name"])
-        if not (isinstance(name, str) and isinstance(title, str) and len(name) <= MAX_TEXT and len(title) <= MAX_TEXT):
-            raise ValueError(f"the data name and title must be texts of at most {MAX_TEXT} characters")
-        return DataSpec(name=name, title=title, kind=kind, shape=shape, num_classes=num_classes,
-                        class_names=tuple(names), bounds=bounds, centres=centres, sigma=sigma)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
-        raise CheckpointError(f"the checkpoint's data description is unusable ({str(err)[:160]})") from None
-
-
-def _int(v) -> int:
-    """A plain int from an int (bool refused), a whole float or a 0-d integer tensor; ValueError otherwise."""
-    if isinstance(v, bool) or not isinstance(v, (int, float, torch.Tensor)) or \
-            (isinstance(v, torch.Tensor) and (v.numel() != 1 or v.is_floating_point())):
-        raise ValueError(f"expected a whole number, got {type(v).__name__}")
-    if isinstance(v, float) and not v.is_integer():
-        raise ValueError(f"expected a whole number, got {v}")
-    return int(v)
 
 
 def build_checkpoint(run) -> dict:
@@ -133,53 +83,6 @@ def checkpoint_bytes(run) -> bytes:
     buf = io.BytesIO()
     torch.save(build_checkpoint(run), buf)
     return buf.getvalue()
-
-
-def write_atomic(path: Union[str, Path], data: bytes) -> Path:
-    """Write bytes to path through a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
-
-
-# write_atomic's temporary files: "." + the target's name + "." + mkstemp's 8 random characters + ".tmp".
-_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
-
-
-def remove_stale_temp_files(folder: Union[str, Path], older_than_s: float = 600.0) -> list:
-    """Delete write_atomic's leftovers in folder: temporary files of saves that a killed process (kill -9, a crash,
-    a power cut) never finished. Only regular files named as write_atomic names them and not modified for
-    older_than_s seconds are removed, so a save in progress (another thread or process) is never hit; the default
-    of 10 minutes is far longer than any save takes. Returns the names removed. Missing folders are fine."""
-    folder, removed = Path(folder), []
-    cutoff = time.time() - older_than_s
-    try:
-        entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return removed
-    for entry in entries:
-        if not _TEMP_NAME.match(entry.name):
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                os.unlink(entry.path)
-                removed.append(entry.name)
-        except FileNotFoundError:  # removed meanwhile (its save finished, or another clean-up)
-            pass
-    return removed
 
 
 def save_checkpoint(run, path: Union[str, Path]) -> Path:
@@ -221,18 +124,18 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
     if ckpt.get("version") not in READABLE_VERSIONS:
         raise CheckpointError(f"{name} has format version {ckpt.get('version')!r}; this engine reads versions "
                               f"{', '.join(map(str, READABLE_VERSIONS))}")
-    _check_all_tensors(ckpt, name)
+    check_all_tensors(ckpt, name)
     if ckpt["version"] == 1:
         ckpt = upgrade_v1(ckpt)
     try:
         family = family_class(ckpt.get("family"))
         config = RunConfig.from_dict({**ckpt["config"], "family": family.name})
         knobs = Knobs.from_dict(ckpt["knobs"]).for_family(family)
-        if not 0 <= _int(ckpt["step"]) <= 10**12:
+        if not 0 <= whole_number(ckpt["step"]) <= 10**12:
             raise ValueError("step out of range")
         updates = ckpt.get("updates", {})
         if not isinstance(updates, dict) or set(updates) - set(family.groups) or \
-                not all(0 <= _int(v) <= 10**12 for v in updates.values()):
+                not all(0 <= whole_number(v) <= 10**12 for v in updates.values()):
             raise ValueError("the update counts are not whole numbers of the family's optimiser groups")
         train_seconds = float(ckpt.get("train_seconds", 0.0))
         if not 0 <= train_seconds < 10**12:
@@ -252,14 +155,14 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
         except ConfigError as err:
             raise CheckpointError(f"{name} describes a model that cannot be built: {err}") from None
     for net_name, net in nets.items():
-        _check_state(state["nets"].get(net_name), net.state_dict(), f"{name}: {_NET_WORDS.get(net_name, net_name)}")
+        check_state(state["nets"].get(net_name), net.state_dict(), f"{name}: {NET_WORDS.get(net_name, net_name)}")
     ema = state.get("ema") or {}
     if not isinstance(ema, dict) or set(ema) - set(family.sampling):
         raise CheckpointError(f"{name}: the EMA copies are not of the family's sampling nets")
     for net_name, weights in ema.items():
-        _check_state(weights, nets[net_name].state_dict(), f"{name}: {_NET_WORDS.get(net_name, net_name)} EMA")
+        check_state(weights, nets[net_name].state_dict(), f"{name}: {NET_WORDS.get(net_name, net_name)} EMA")
     try:
-        if not 0 <= _int(state.get("ema_updates", 0)) <= 10**12:
+        if not 0 <= whole_number(state.get("ema_updates", 0)) <= 10**12:
             raise ValueError
     except ValueError:
         raise CheckpointError(f"{name}: the EMA update count is not a whole number") from None
@@ -269,9 +172,9 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
     for group, state_dict in opt.items():
         shapes = [tuple(p.shape) for n in family.groups[group] for p in nets[n].parameters()]
         what = {"G": "generator", "D": "discriminator"}.get(group, group)
-        _check_optimizer(state_dict, shapes, f"{name}: {what} optimiser")
+        check_optimizer(state_dict, shapes, f"{name}: {what} optimiser")
     if "rng" in state:
-        _check_rng(state["rng"], f"{name}: random state")
+        check_rng(state["rng"], f"{name}: random state")
     extra = state.get("extra", {})
     if not isinstance(extra, dict):
         raise CheckpointError(f"{name}: the family's extra state is not a dictionary")
@@ -281,117 +184,6 @@ def validate_checkpoint(ckpt, name: str = "checkpoint") -> dict:
         raise CheckpointError(f"{name}: the family's extra state does not fit ({str(err)[:160]})") from None
     ckpt["_config"], ckpt["_knobs"], ckpt["_spec"] = config, knobs, spec
     return ckpt
-
-
-def _check_all_tensors(obj, name: str) -> None:
-    """Every tensor anywhere in the file must be a plain dense CPU tensor that owns the bytes its shape needs.
-
-    torch.load rebuilds a tensor from (storage, offset, shape, strides); strides of 0 let 4 bytes of storage pose as
-    a tensor of any size (torch.zeros(1).expand(256, 256, 4, 4)), which a model then copies into real memory.
-    Requiring contiguity and a storage of at least numel * element_size bytes bounds all tensor data by the file's
-    own size. The walk is iterative and bounded (MAX_TENSORS), so deep or wide nesting cannot exhaust the stack."""
-    stack, seen = [obj], 0
-    while stack:
-        item = stack.pop()
-        seen += 1
-        if seen > MAX_TENSORS:
-            raise CheckpointError(f"{name} holds more than {MAX_TENSORS:,} tensors and containers; refused")
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, torch.Tensor):
-            if item.layout != torch.strided or item.device.type != "cpu" or item.is_quantized:
-                raise CheckpointError(f"{name} holds a {item.layout} or {item.device.type} tensor; only plain tensors "
-                                      f"are read")
-            if not item.is_contiguous() or \
-                    item.untyped_storage().nbytes() < (item.storage_offset() + item.numel()) * item.element_size():
-                raise CheckpointError(f"{name} holds a tensor of shape {tuple(item.shape)} whose data is not in the "
-                                      f"file (an expanded or strided view); refused")
-
-
-def _check_state(got, expected: dict, what: str) -> None:
-    if not isinstance(got, dict):
-        raise CheckpointError(f"{what} weights are missing")
-    missing, extra = set(expected) - set(got), set(got) - set(expected)
-    if missing or extra:
-        raise CheckpointError(f"{what} weights do not match the model (missing {sorted(missing)[:3]}, "
-                              f"unexpected {sorted(map(str, extra))[:3]})")
-    for key, ref in expected.items():
-        _check_tensor(got[key], tuple(ref.shape), ref.dtype, f"{what} weight {key}")
-
-
-def _check_tensor(t, shape: tuple, dtype: torch.dtype, what: str) -> None:
-    if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape:
-        got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
-        raise CheckpointError(f"{what} has shape {got}, the model needs {shape}")
-    if t.dtype != dtype:
-        raise CheckpointError(f"{what} is {t.dtype}, the model needs {dtype}")
-    if t.is_floating_point() and not torch.isfinite(t).all():
-        raise CheckpointError(f"{what} holds NaN or infinite values")
-
-
-_OPT_FLAGS = ("amsgrad", "maximize", "capturable", "differentiable", "fused", "decoupled_weight_decay")
-
-
-def _check_optimizer(opt, shapes: list, what: str) -> None:
-    """An Adam state_dict for parameters of these shapes, in the form this engine writes: one parameter group over
-    all of them, finite settings, none of the flags this engine never sets, and moments of each parameter's shape."""
-    n = len(shapes)
-    try:
-        groups, state = opt["param_groups"], opt["state"]
-        if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict) or \
-                list(groups[0].get("params", ())) != list(range(n)):
-            raise ValueError("it must have one parameter group over the model's parameters")
-        group = groups[0]
-        numbers = [group["lr"], group["eps"], group.get("weight_decay", 0), *group["betas"]]
-        if len(group["betas"]) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                               and np.isfinite(v) and v >= 0 for v in numbers):
-            raise ValueError("its learning rate, betas, eps and weight decay must be finite numbers >= 0")
-        if any(group.get(flag) for flag in _OPT_FLAGS):
-            raise ValueError(f"it sets options this engine never uses ({', '.join(_OPT_FLAGS)})")
-        if not isinstance(state, dict) or not set(state) <= set(range(n)):
-            raise ValueError("its state names parameters the model does not have")
-        for i, entry in state.items():
-            if not isinstance(entry, dict) or set(entry) != {"step", "exp_avg", "exp_avg_sq"}:
-                raise ValueError(f"parameter {i}'s state must hold step, exp_avg and exp_avg_sq")
-            step = entry["step"]
-            if not isinstance(step, torch.Tensor) or step.numel() != 1 or step.dtype != torch.float32 or \
-                    not (torch.isfinite(step).all() and step.item() >= 0):
-                raise ValueError(f"parameter {i}'s step must be one finite float32 number >= 0")
-            for key in ("exp_avg", "exp_avg_sq"):
-                _check_tensor(entry[key], shapes[i], torch.float32, f"{what} {key} of parameter {i}")
-    except CheckpointError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
-        raise CheckpointError(f"{what} does not fit: {str(err)[:160]}") from None
-
-
-def _check_rng(rng, what: str) -> None:
-    """Generator states are small uint8 vectors; a data order (perm) is a vector of int64 row indices. The data
-    state is one order ({"generator", "perm", "pos"}) or, for a source that walks several sets (the unpaired
-    domains), up to 8 named orders ({"a": order, "b": order})."""
-    def byte_state(t, label):
-        if not isinstance(t, torch.Tensor) or t.dtype != torch.uint8 or t.ndim != 1 or t.numel() > 16_384:
-            raise CheckpointError(f"{what}: {label} is not a generator state")
-
-    def order(data):
-        byte_state(data.get("generator"), "the data generator")
-        if "perm" in data:
-            perm, pos = data["perm"], data.get("pos")
-            if not isinstance(perm, torch.Tensor) or perm.dtype != torch.int64 or perm.ndim != 1 or \
-                    isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= len(perm):
-                raise CheckpointError(f"{what}: the data order is not a vector of row indices with a position in it")
-    if not isinstance(rng, dict) or not isinstance(rng.get("data"), dict):
-        raise CheckpointError(f"{what} is missing")
-    byte_state(rng.get("noise"), "the noise generator")
-    data = rng["data"]
-    named = data and "generator" not in data and len(data) <= 8 and all(isinstance(v, dict) for v in data.values())
-    for part in (data.values() if named else [data]):
-        order(part)
-
-
-_NET_WORDS = {"G": "generator", "D": "discriminator"}
 
 
 def generator_from_checkpoint(ckpt: dict, *, device: Union[str, torch.device] = "cpu", ema: bool = True,

@@ -27,61 +27,22 @@ import shutil
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from ganengine.trainer import Trainer
+from playground.session_branches import BranchSlots
+from playground.session_state import (MAX_BRANCHES, PENDING, NoSlot, SessionGone, VisitorSession, branch_working,
+                                      is_working, remaining_budget, slots_used, spend, trainer_working)
+
+__all__ = ["EVICT_AFTER", "MAX_BRANCHES", "NoSlot", "SessionGone", "VisitorSession", "trainer_working",
+           "SessionRegistry", "slots_used", "spend", "remaining_budget", "return_memory"]
 
 EVICT_AFTER = 30.0    # a trainer must have been idle this long before another visitor's build may free it
-MAX_BRANCHES = 1      # a visitor's runs: their run and at most this many branches of it (each working one: a slot)
 
 
-class NoSlot(Exception):
-    """Every training slot is taken."""
+class SessionRegistry(BranchSlots):
+    """The visitors' sessions and trainers under one lock; a visitor's branch: BranchSlots (session_branches.py)."""
 
-
-class SessionGone(Exception):
-    """The visitor left (the page was closed) while their request was being served."""
-
-
-@dataclass
-class VisitorSession:
-    sid: str
-    last_seen: float
-    trainer: Optional[Trainer] = None
-    paused_by_lease: bool = False
-    resume_on_return: bool = False                # the lease paused a continuous run (not only queued steps)
-    claimed_at: float = float("-inf")             # last Start/Step/build (the longest idle is freed first)
-    spent_steps: int = 0                          # training done by this page's earlier trainers (the budget spans them)
-    spent_seconds: float = 0.0
-    sent: dict = field(default_factory=dict)      # versions already sent to this page, to skip unchanged outputs
-    explore: dict = field(default_factory=dict)   # the Explore tab's state (generator source, directions)
-    views: dict = field(default_factory=dict)     # the Train tab's view toggles ("manifold", "scores": bool)
-    setup: Optional[tuple] = None                 # (RunConfig, Knobs) chosen before a trainer exists
-    workdir: Optional[str] = None                 # this visitor's private folder (uploads, exports), removed on drop
-    saves: list = field(default_factory=list)     # checkpoints this page saved (the newest few are kept)
-    last_save: float = float("-inf")
-    preset: str = ""                              # the preset last chosen (the page's link names it)
-    pace: float = 0.0                             # watchable speed: steps/s cap of continuous training (0 = full)
-    notice: str = ""                              # told once to a visitor who comes back after being freed
-    branch: Optional[Trainer] = None              # a second run forked from the first (playground/branch_service.py)
-    branch_info: dict = field(default_factory=dict)  # the fork: step, changes, the parent's run number
-    resume_branch: bool = False                   # the lease paused a continuously training branch
-    lock: threading.RLock = field(default_factory=threading.RLock)  # serialises this visitor's rebuilds
-
-    @property
-    def live_trainer(self) -> Optional[Trainer]:
-        """The visitor's trainer once built (None while none exists or one is being built)."""
-        return self.trainer if isinstance(self.trainer, Trainer) else None
-
-
-def trainer_working(trainer) -> bool:
-    """Whether a trainer uses the CPU now: training continuously, queued steps, or mid-step."""
-    working = getattr(trainer, "working", None)
-    return bool(trainer.running if working is None else working)
-
-
-class SessionRegistry:
     def __init__(self, *, max_trainers: int, lease_seconds: float, idle_seconds: float,
                  max_kept: Optional[int] = None, trainer_factory: Callable[..., Trainer] = Trainer,
                  clock: Callable[[], float] = time.monotonic):
@@ -111,7 +72,7 @@ class SessionRegistry:
             if s.paused_by_lease:
                 s.paused_by_lease = False
                 if s.resume_on_return and s.live_trainer is not None:
-                    if self._working_locked(exclude=s) + _branch_working(s) < self.max_trainers:
+                    if self._working_locked(exclude=s) + branch_working(s) < self.max_trainers:
                         s.claimed_at = now
                         s.live_trainer.start()
                     else:
@@ -149,7 +110,7 @@ class SessionRegistry:
             trainer = s.live_trainer
             if self._sessions.get(sid) is not s or trainer is None:
                 raise SessionGone("this page was closed")
-            if not _is_working(s) and self._working_locked(exclude=s) + _branch_working(s) >= self.max_trainers:
+            if not is_working(s) and self._working_locked(exclude=s) + branch_working(s) >= self.max_trainers:
                 raise self._no_slot()
             s.claimed_at = self._clock()
             work(trainer)
@@ -176,7 +137,7 @@ class SessionRegistry:
                 evict_trainer, evict.trainer = evict.trainer, None
                 evict_branch, evict.branch, evict.branch_info = evict.branch, None, {}   # a branch goes with its run
                 spend(evict, evict_trainer.snapshot())
-            s.trainer, s.claimed_at = _PENDING, now  # reserve the slot while building outside the lock
+            s.trainer, s.claimed_at = PENDING, now  # reserve the slot while building outside the lock
         if evict is not None:
             evict_trainer.close()
             if isinstance(evict_branch, Trainer):
@@ -185,11 +146,11 @@ class SessionRegistry:
             trainer = self._factory(**trainer_kwargs)
         except BaseException:
             with self._lock:
-                if s.trainer is _PENDING:
+                if s.trainer is PENDING:
                     s.trainer = None
             raise
         with self._lock:
-            attached = self._sessions.get(sid) is s and s.trainer is _PENDING
+            attached = self._sessions.get(sid) is s and s.trainer is PENDING
             if attached:
                 s.trainer = trainer
                 self._built.add(trainer)
@@ -209,72 +170,6 @@ class SessionRegistry:
         if s is not None:
             _close(s)
         return s is not None
-
-    # ---- a branch: the visitor's second trainer (playground/branch_service.py) --------------------------------
-    def build_branch(self, sid: str, build: Callable[[], Trainer], info: dict) -> Trainer:
-        """Build the visitor's branch with ``build()`` (outside the lock), counted like any trainer: it takes one of
-        the server's slots while it is built or works. NoSlot when every slot is taken, the server keeps as many
-        runs as it may, or the visitor has a branch already (MAX_BRANCHES)."""
-        s = self.session(sid)
-        with self._lock:
-            if s.branch is not None:
-                raise NoSlot(f"This page has a branch already ({1 + MAX_BRANCHES} runs per visitor: the run and "
-                             f"one branch). Keep or discard it first.")
-            if self._working_locked() >= self.max_trainers:
-                raise self._no_slot()
-            if self.active_trainers_locked() >= self.max_kept:
-                raise NoSlot("The server keeps as many runs in memory as it may; try again in a minute.")
-            s.branch, s.branch_info = _PENDING, dict(info)
-        try:
-            trainer = build()
-        except BaseException:
-            with self._lock:
-                if s.branch is _PENDING:
-                    s.branch, s.branch_info = None, {}
-            raise
-        with self._lock:
-            attached = self._sessions.get(sid) is s and s.branch is _PENDING
-            if attached:
-                s.branch = trainer
-                self._built.add(trainer)
-        if not attached:
-            trainer.close()
-            raise SessionGone("this page was closed while its branch was being built")
-        return trainer
-
-    def claim_branch(self, sid: str, work: Callable[[Trainer], None]) -> None:
-        """As ``claim``, for the visitor's branch: its work needs a slot of its own."""
-        s = self.session(sid)
-        with self._lock:
-            branch = s.branch if isinstance(s.branch, Trainer) else None
-            if self._sessions.get(sid) is not s or branch is None:
-                raise SessionGone("this page has no branch")
-            if not _branch_working(s) and self._working_locked() >= self.max_trainers:
-                raise self._no_slot()
-            s.claimed_at = self._clock()
-            work(branch)
-
-    def take_branch(self, sid: str, *, promote: bool) -> tuple:
-        """Detach the visitor's branch: (the trainer that goes, the branch info). promote=True makes the branch the
-        visitor's run and returns the old run to close; else the branch itself goes. (None, {}) when none."""
-        s = self.session(sid)
-        with self._lock:
-            if not isinstance(s.branch, Trainer) or not isinstance(s.trainer, Trainer):
-                return None, {}
-            info, s.branch_info = s.branch_info, {}
-            if promote:
-                gone, s.trainer, s.branch = s.trainer, s.branch, None
-            else:
-                gone, s.branch = s.branch, None
-        return gone, info
-
-    def slot_counts(self, sid: str) -> dict:
-        """This visitor's trainers and working ones, and the server's slots in use and in all (the page says them)."""
-        with self._lock:
-            s = self._sessions.get(sid)
-            mine = 0 if s is None else (s.trainer is not None) + (s.branch is not None)
-            return {"mine": mine, "mine_working": 0 if s is None else slots_used(s), "per_visitor": 1 + MAX_BRANCHES,
-                    "working": self._working_locked(), "max_trainers": self.max_trainers}
 
     # ---- reaper ----------------------------------------------------------------------------------------------
     def sweep(self) -> dict:
@@ -341,38 +236,6 @@ class SessionRegistry:
                     "alive": sum(1 for t in list(self._built) if t.alive), "max_trainers": self.max_trainers}
 
 
-def _branch_working(s: VisitorSession) -> int:
-    """1 when the visitor's branch is being built or has work (it holds one of the server's slots), else 0."""
-    return int(s.branch is _PENDING or (s.branch is not None and trainer_working(s.branch)))
-
-
-def slots_used(s: VisitorSession) -> int:
-    """The server slots a visitor holds: one for their run while it works, one for their branch while it works."""
-    return int(_is_working(s)) + _branch_working(s)
-
-
-def _is_working(s: VisitorSession) -> bool:
-    """Whether the visitor holds a slot: their trainer is being built, trains, or has queued steps."""
-    return s.trainer is _PENDING or (s.trainer is not None and trainer_working(s.trainer))
-
-
-def spend(s: VisitorSession, before, after=None) -> None:
-    """When a run's counters go back (a reset or a freed trainer: to 0; a rewind: to an earlier step), add the
-    training they forget to the page's spent budget, so resets and rewinds never refresh the limits.
-    before, after: the trainer's snapshots around the change (after None = back to 0)."""
-    s.spent_steps += max(int(before.step) - (int(after.step) if after else 0), 0)
-    s.spent_seconds += max(float(before.train_seconds) - (float(after.train_seconds) if after else 0.0), 0.0)
-
-
-def remaining_budget(s: VisitorSession, max_steps: int, max_seconds: float) -> Optional[tuple[int, float]]:
-    """The limits to give the page's current run (0 = none), or None when the page has used its whole budget."""
-    steps = max_steps - s.spent_steps if max_steps else 0
-    seconds = max_seconds - s.spent_seconds if max_seconds else 0.0
-    if (max_steps and steps <= 0) or (max_seconds and seconds <= 0):
-        return None
-    return steps, seconds
-
-
 def _close(s: VisitorSession) -> None:
     had_trainer = isinstance(s.trainer, Trainer) or isinstance(s.branch, Trainer)
     for t in (s.trainer, s.branch):
@@ -402,15 +265,3 @@ def return_memory() -> None:
     gc.collect()
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
-
-
-class _Pending:
-    """Placeholder that holds a slot while a trainer is being built."""
-
-    running = False
-
-    def snapshot(self):
-        raise RuntimeError("trainer is being built")
-
-
-_PENDING = _Pending()
