@@ -9,6 +9,7 @@ Named API (for gradio_client; each Client is one visitor with its own trainer):
   generate(seed, source, offsets, label) -> image   (defined in explore_tab)
   translate(image, source="live") -> image         (defined in translate_tab) G's output for an image file, 8x
   server_stats()          -> JSON              counts only: sessions, trainers, running, the cap, threads
+  branch(action, frame=-1, knob="", value="") -> JSON  fork, compare, start, pause, keep, discard (branch_api.py)
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import gradio as gr
 
 from playground import chunked, texts
 from playground.api_docs import describe_api
+from playground.branch_api import add_branch_api
+from playground.warm_start import warm_in_background
 from playground.explore_service import ExploreService
 from playground.explore_tab import build_explore_tab
 from playground.live_plot import PLOTLY_JS, plotly_head
@@ -53,6 +56,7 @@ class Playground:
                                         lease_seconds=self.settings.lease_seconds,
                                         idle_seconds=self.settings.idle_seconds)
         self.train = TrainService(registry=self.registry, settings=self.settings)
+        warm_in_background()   # the first Adam imports torch._dynamo: do it now, not on a visitor's first click
         if self.settings.max_step_gflops:  # the first cost estimate imports torch's meta kernels (1-8 s): do it now
             import threading
 
@@ -154,6 +158,7 @@ def build_demo(playground: Playground) -> gr.Blocks:
                          (api_set_knobs, "set_knobs"), (api_step, "step"), (api_leave, "leave"),
                          (api_server_stats, "server_stats")):
             gr.api(fn, api_name=name, concurrency_limit=8, concurrency_id="api")
+        add_branch_api(service)   # /branch: fork, compare, keep, discard (playground/branch_api.py)
 
         # A closed tab is freed by the page's pagehide beacon (playground/leave.py, installed by launch_kwargs), not by
         # demo.unload: an unload event holds one connection open per tab, and the seventh tab of a browser hung.
@@ -193,7 +198,7 @@ def parse_json_object(text) -> dict | str:
     return parsed
 
 
-PUBLIC_API = {"start", "pause", "status", "set_knobs", "step", "leave", "generate", "translate", "server_stats"}
+PUBLIC_API = {"start", "pause", "status", "set_knobs", "step", "leave", "generate", "translate", "server_stats", "branch"}
 
 
 def hide_ui_events(demo: gr.Blocks) -> None:

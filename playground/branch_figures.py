@@ -31,12 +31,12 @@ def loss_overlay_figure(main, branch, fork_step: int) -> dict:
         ys = smooth(by)
         after = bx >= fork_step                             # the branch's own path: from the fork on
         data.append(_line(bx[after], ys[after], f"{name}: {BRANCH}", colours[key], dash="dash"))
-    layout = _layout("Losses: main run solid, branch dashed (smoothed)", ytitle="loss", height=300)
+    # The fork is named on the x axis's title, not in an annotation above the plot: the legend sits there (its
+    # second line of the top margin) and an annotation at the top collided with it (seen in the Chromium screenshot).
+    layout = _layout("Losses: main run solid, branch dashed (smoothed)", ytitle="loss", height=300,
+                     xtitle=f"step (dotted line: fork at step {fork_step:,})")
     layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": fork_step, "x1": fork_step, "y0": 0,
                          "y1": 1, "line": {"color": GREY, "width": 1.5, "dash": "dot"}}]
-    layout["annotations"] = [{"text": f"fork at step {fork_step:,}", "x": fork_step, "xref": "x", "y": 1.0,
-                              "yref": "paper", "yanchor": "bottom", "xanchor": "left", "showarrow": False,
-                              "font": {"size": 11, "color": GREY}}]
     return _finish(data, layout)
 
 

@@ -74,6 +74,23 @@ class SlowMotion:
         except SessionGone:
             return self._message("⚠ This page was closed or timed out; reload it to train again.")
 
+    def previous_stage(self, sid: str) -> StageView:
+        """Show the stage before the one shown, from the recording (nothing is re-run: the stages of this iteration
+        were all recorded at once, so going back only redraws an earlier one's views)."""
+        try:
+            with self._visitor_lock(sid):
+                pb = self._playback.get(sid)
+                if pb is None:
+                    return self._message(refused("No stage yet: press **Next stage** to record an iteration."))
+                if pb.index == 0:
+                    return self._view(pb, refused(f"This is the first stage (1 of {len(pb.stages)}) of the "
+                                                  f"iteration from step {pb.step:,}."))
+                pb.index -= 1
+                return self._view(pb, done(f"Back to stage {pb.index + 1} of {len(pb.stages)} (as recorded; "
+                                           f"nothing was re-run)."))
+        except SessionGone:
+            return self._message("⚠ This page was closed or timed out; reload it to train again.")
+
     def _next(self, sid: str) -> StageView:
         trainer, problem = self.train._trainer(sid)
         if problem:

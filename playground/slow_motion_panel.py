@@ -1,6 +1,7 @@
-"""The Train tab's "Slow motion" accordion: Next stage, Play / Pause with a speed, the stage's narration and views.
+"""The Train tab's "Slow motion" accordion: Previous / Next stage, Play / Pause with a speed, the narration and views.
 
-Only wiring: each handler is one playground.slow_motion.SlowMotion call. Play is a gr.Timer that presses Next stage
+Only wiring: each handler is one playground.slow_motion.SlowMotion call. Previous stage steps back through
+the stages already recorded (nothing re-runs). Play is a gr.Timer that presses Next stage
 every few seconds (the speed slider) until Pause.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ def build_slow_motion_panel(service) -> None:
     with gr.Accordion("Slow motion: one step in narrated stages (GAN Lab's ten)", open=False, elem_id="gp-slow"):
         gr.HTML(f"<style>{CSS}</style>", padding=False)
         with gr.Row(equal_height=True):
+            prev = gr.Button("‹ Previous stage", size="sm", elem_id="gp-sm-prev")
             nxt = gr.Button("Next stage ›", variant="primary", size="sm", elem_id="gp-sm-next")
             play = gr.Button("▶ Play", size="sm", elem_id="gp-sm-play")
             stop = gr.Button("❚❚ Pause", size="sm", elem_id="gp-sm-pause")
@@ -54,7 +56,14 @@ def build_slow_motion_panel(service) -> None:
         return (v.header, v.progress, v.pictures, v.main or gr.skip(), gr.update(visible=v.plane), v.side,
                 v.reply)
 
+    @guarded(lambda msg: (*skips(6), msg, gr.skip()))
+    def on_previous(request: gr.Request):
+        v = slow.previous_stage(session_id(request))
+        return (v.header, v.progress, v.pictures, v.main or gr.skip(), gr.update(visible=v.plane), v.side,
+                v.reply, gr.Timer(active=False))      # going back stops Play: the visitor reads the stage
+
     nxt.click(on_next, None, outputs, show_progress="hidden")
+    prev.click(on_previous, None, outputs + [timer], show_progress="hidden")
     timer.tick(on_next, None, outputs, show_progress="hidden")
     play.click(lambda s: gr.Timer(value=float(s), active=True), speed, timer)
     stop.click(lambda: gr.Timer(active=False), None, timer)

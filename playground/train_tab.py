@@ -143,7 +143,7 @@ def build_train_tab(service: TrainService) -> dict:
                 with gr.Row(equal_height=False):
                     with gr.Column(min_width=280):
                         gr.Markdown("**Now: what G makes at this step**")
-                        build_view_toggles(service)   # G's latent grid on the 2-D view, D's verdict per sample
+                        toggles, toggle_updates = build_view_toggles(service, defaults["data"])  # where they apply
                         grid = gr.HTML("", elem_id="gp-grid")
                         gr.Markdown("**Timeline: scrub back through earlier frames**")
                         timeline = gr.Slider(0, 1, value=0, step=1, label="frame", elem_id="gp-timeline")
@@ -193,7 +193,7 @@ def build_train_tab(service: TrainService) -> dict:
         updates[latent] = gr.update(value=setup["latent_dim"], visible=service.uses_latent(setup["data"]))
         updates[batch] = gr.update(choices=sorted({*BATCH_CHOICES, setup["batch_size"]}), value=setup["batch_size"])
         updates[lr_g_typed], updates[lr_d_typed] = lr_text(setup["lr_g"]), lr_text(setup["lr_d"])
-        return {**updates, **family_slider_updates(sid)}
+        return {**updates, **family_slider_updates(sid), **toggle_updates(setup["data"])}
 
     def family_slider_updates(sid: str) -> dict:
         knobs = service.family_knobs(sid)
@@ -204,7 +204,7 @@ def build_train_tab(service: TrainService) -> dict:
                 visible=True, label=k["label"], minimum=k["low"], maximum=k["high"], step=k["step"], value=k["value"])
         return updates
 
-    form_outputs = list(form.values()) + family_sliders + [lr_g_typed, lr_d_typed]
+    form_outputs = list(form.values()) + family_sliders + [lr_g_typed, lr_d_typed] + list(toggles)
     wire_drawing(form_outputs + [preset, watch, setup_msg, points], lambda setup, sid: {
         **show_setup(setup, sid), preset: gr.update(value=None), watch: texts.DRAWN, points: gr.update(visible=False)})
 
@@ -227,7 +227,7 @@ def build_train_tab(service: TrainService) -> dict:
             msg = service.apply_setup(sid, setup, points_path=values[points] or "")
         return {model: gr.update(choices=choices, value=setup["model"]), points: gr.update(visible=needs_upload),
                 latent: gr.update(visible=service.uses_latent(data_v)), setup_msg: msg, reply: msg,
-                **family_slider_updates(sid)}
+                **family_slider_updates(sid), **toggle_updates(data_v)}
 
     @guarded(lambda msg: {setup_msg: msg})
     def on_preset(name, seed_v, request: gr.Request):
@@ -260,7 +260,7 @@ def build_train_tab(service: TrainService) -> dict:
 
     trained.click(on_trained, None, form_outputs + [setup_msg, reply, points, preset, watch])
     preset.input(on_preset, [preset, seed], form_outputs + [watch, setup_msg, reply, points])
-    data.input(on_data, form_inputs, [model, points, latent, setup_msg, reply] + family_sliders)
+    data.input(on_data, form_inputs, [model, points, latent, setup_msg, reply] + family_sliders + list(toggles))
     points.upload(on_setup, form_inputs, setup_msg)
     resume.upload(on_resume, resume, form_outputs + [setup_msg, reply, points, preset, watch])
     for comp in (model, seed):

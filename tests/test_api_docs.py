@@ -32,4 +32,4 @@ def test_every_public_parameter_is_described(tmp_path):
             assert p["label"] == p["parameter_name"], (endpoint, p["label"])
             text = p["python_type"]["description"]
             assert len(text) > 20 and "FileData" not in text, (endpoint, p["parameter_name"], text)
-    assert params == 11   # start 1, set_knobs 1, step 2, generate 4, translate 3
+    assert params == 15   # start 1, set_knobs 1, step 2, generate 4, translate 3, branch 4

@@ -11,7 +11,7 @@ from playground.scored_grid import scored_views_html, tinted_grid, verdict_colou
 from playground.sessions import SessionRegistry
 from playground.settings import Settings
 from playground.train_service import TrainService
-from playground.view_toggles import set_view
+from playground.view_toggles import applies, set_view
 
 
 @pytest.fixture
@@ -77,3 +77,11 @@ def test_scores_tint_each_tile_and_carry_hover_text():
     page = scored_views_html(visuals, True)
     assert page.count("<div title=") == 4 and "D says 0.90 real (logit +2.20)" in page
     assert "D says" not in scored_views_html(visuals, False)
+
+
+def test_each_view_toggle_shows_only_where_it_applies():
+    assert applies("ring8") == {"manifold": True, "scores": False}         # the latent grid: 2-D data
+    assert applies("points") == {"manifold": True, "scores": False}
+    assert applies("mnist") == {"manifold": False, "scores": True}          # D's verdict: the gan family's images
+    assert applies("edges2digits") == {"manifold": False, "scores": False}  # pix2pix draws no scored grid
+    assert applies("no-such-data") == {"manifold": False, "scores": False}

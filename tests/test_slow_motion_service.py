@@ -40,6 +40,27 @@ def test_ten_stages_then_the_real_step_with_the_same_numbers(slow):
     assert "stage 1 of 10" in nxt.header and "from step 1" in nxt.reply
 
 
+def test_previous_stage_shows_the_recorded_stages_again_without_rerunning(slow):
+    sm, svc = slow
+    assert "No stage yet" in sm.previous_stage("a").reply          # nothing recorded: a sentence
+    ring8(svc, "a")
+    shown = [sm.next_stage("a") for _ in range(4)]                   # stages 1-4 of the D phase
+    trainer = svc.registry.session("a").live_trainer
+    step = trainer.snapshot().step
+    back = sm.previous_stage("a")
+    assert "stage 3 of 10" in back.header and back.header == shown[2].header and back.side == shown[2].side
+    assert "nothing was re-run" in back.reply
+    assert [sm.previous_stage("a").header for _ in range(2)] == [shown[1].header, shown[0].header]
+    first = sm.previous_stage("a")
+    assert first.header == shown[0].header and "first stage" in first.reply and not first.reply.ok
+    assert "stage 2 of 10" in sm.next_stage("a").header              # forward again, through the same recording
+    assert trainer.snapshot().step == step == 0                      # nothing was applied or re-run
+    views = [sm.next_stage("a") for _ in range(8)]                   # on to the last stage: the real step, once
+    assert "applied for real" in views[-1].reply and trainer.snapshot().step == 1
+    assert "stage 9 of 10" in sm.previous_stage("a").header and "stage 10 of 10" in sm.next_stage("a").header
+    assert trainer.snapshot().step == 1                              # replaying the last stage does not step again
+
+
 def test_a_run_that_moved_starts_the_story_again(slow):
     sm, svc = slow
     ring8(svc, "a")
