@@ -94,6 +94,9 @@ class BranchService:
         budget = self.train._budget_message(s)
         if budget:
             return budget
+        left = self.train.budget_left_now(s, main)       # the branch shares what the page has left now
+        if left is None:
+            return self.train._budget_message(s, used_up=True)
         try:
             fork = take_fork_point(main, asked)
             changes = {knob: parse_value(fork.knobs, knob, value)}
@@ -122,7 +125,8 @@ class BranchService:
             return refused(f"⚠ {public_text(err)}")
         except OSError as err:
             return refused(f"⚠ could not read the data ({os_reason(err)})")
-        self.train._apply_budget(s, branch)
+        branch.set_limits(max_steps=fork.step + left[0] if left[0] else 0,
+                          max_seconds=fork.train_seconds + left[1] if left[1] else 0.0)
         where = f"step {fork.step:,}" if fork.step == asked else \
             f"step {fork.step:,} (the nearest restore point at or before the frame at step {asked:,})"
         label = KNOB_LABELS.get(knob, knob)
@@ -199,7 +203,11 @@ class BranchService:
         if new is not None:
             snap = new.snapshot()
             s.setup = (snap.config, snap.knobs)
-            self.train._apply_budget(s, new)
+            if s.pace:
+                new.set_pace(s.pace)                   # the page's Speed applies to the run it keeps
+            # its counters carry the old run's training up to the fork (paid from the same point) and its own after
+            self.train._apply_budget(s, new, paid_from=(min(s.paid_from_step, int(info.get("step", 0))),
+                                                        min(s.paid_from_seconds, float(info.get("seconds", 0.0)))))
         s.explore.pop("live_source", None)
         s.sent.clear()                               # the Train tab redraws everything from the kept branch
         return done(f"Kept the branch: it is now your run (the old run, at step {old.step:,}, was closed). The "

@@ -30,6 +30,8 @@ class VisitorSession:
     claimed_at: float = float("-inf")             # last Start/Step/build (the longest idle is freed first)
     spent_steps: int = 0                          # training done by this page's earlier trainers (the budget spans them)
     spent_seconds: float = 0.0
+    paid_from_step: int = 0                       # the current run's training counts against the budget from this
+    paid_from_seconds: float = 0.0                # step / train second on (0; a loaded checkpoint's own counters)
     sent: dict = field(default_factory=dict)      # versions already sent to this page, to skip unchanged outputs
     explore: dict = field(default_factory=dict)   # the Explore tab's state (generator source, directions)
     views: dict = field(default_factory=dict)     # the Train tab's view toggles ("manifold", "scores": bool)
@@ -80,7 +82,9 @@ def spend(s: VisitorSession, before, after=None) -> None:
 
 
 def remaining_budget(s: VisitorSession, max_steps: int, max_seconds: float) -> Optional[tuple[int, float]]:
-    """The limits to give the page's current run (0 = none), or None when the page has used its whole budget."""
+    """What is left of the page's budget for its current run (0 = no limit) counted from the run's paid_from
+    counters, or None when the page has used its whole budget. The page's training so far is
+    spent + (the run's step - paid_from_step): a run's limit is paid_from + what is left."""
     steps = max_steps - s.spent_steps if max_steps else 0
     seconds = max_seconds - s.spent_seconds if max_seconds else 0.0
     if (max_steps and steps <= 0) or (max_seconds and seconds <= 0):

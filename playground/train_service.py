@@ -225,7 +225,8 @@ class TrainService:
             except OSError as err:
                 return None, refused(f"⚠ could not read the data ({os_reason(err)})")
             spend(s, before)
-            self._apply_budget(s, trainer)
+            loaded = trainer.snapshot()
+            self._apply_budget(s, trainer, paid_from=(loaded.step, loaded.train_seconds))  # the file's steps: free
             s.sent.clear()
         snap = trainer.snapshot()
         return {**snap.config.to_dict(), **snap.knobs.to_dict()}, \
@@ -236,23 +237,40 @@ class TrainService:
         before = trainer.snapshot()
         trainer.reset(**rebuild)
         spend(s, before)
-        self._apply_budget(s, trainer)
+        self._apply_budget(s, trainer, paid_from=(0, 0.0))
         s.sent.clear()
 
-    def _apply_budget(self, s, trainer) -> None:
-        """Give the trainer what is left of the page's limits (the whole budget used: a limit it has reached)."""
+    def _apply_budget(self, s, trainer, paid_from=None) -> None:
+        """Give the trainer what is left of the page's limits (the whole budget used: a limit it has reached).
+        paid_from: (step, train seconds) from which this run's training is paid (a new or reset run: 0; a loaded
+        checkpoint: its own counters; None: as before, e.g. after a rewind or a kept branch). Limits are absolute:
+        paid_from + what is left, so a rewind to a late frame or a kept branch gets no budget twice."""
+        if paid_from is not None:
+            s.paid_from_step, s.paid_from_seconds = int(paid_from[0]), float(paid_from[1])
         left = remaining_budget(s, self.settings.run_steps, self.settings.run_seconds)
         if left is None:
             trainer.set_limits(max_steps=max(trainer.snapshot().step, 1) if self.settings.run_steps else 0,
                                max_seconds=1e-9 if self.settings.run_seconds else 0.0)
             return
-        snap = trainer.snapshot()
-        trainer.set_limits(max_steps=snap.step + left[0] if left[0] else 0,
-                           max_seconds=snap.train_seconds + left[1] if left[1] else 0.0)
+        trainer.set_limits(max_steps=s.paid_from_step + left[0] if left[0] else 0,
+                           max_seconds=s.paid_from_seconds + left[1] if left[1] else 0.0)
 
-    def _budget_message(self, s) -> Optional[Reply]:
-        """A sentence when the page has used its whole training budget, else None."""
-        if remaining_budget(s, self.settings.run_steps, self.settings.run_seconds) is not None:
+    def budget_left_now(self, s, trainer) -> Optional[tuple[int, float]]:
+        """What the page may still train beyond the run's current counters (0 = no limit), or None when nothing.
+        A branch gets this (it shares the page's budget with the run it forks from)."""
+        left = remaining_budget(s, self.settings.run_steps, self.settings.run_seconds)
+        if left is None:
+            return None
+        snap = trainer.snapshot()
+        steps = left[0] - (snap.step - s.paid_from_step) if left[0] else 0
+        seconds = left[1] - (snap.train_seconds - s.paid_from_seconds) if left[1] else 0.0
+        if (left[0] and steps <= 0) or (left[1] and seconds <= 0):
+            return None
+        return steps, seconds
+
+    def _budget_message(self, s, used_up: bool = False) -> Optional[Reply]:
+        """A sentence when the page has used its whole training budget (or used_up says so), else None."""
+        if not used_up and remaining_budget(s, self.settings.run_steps, self.settings.run_seconds) is not None:
             return None
         limits = [f"{self.settings.run_seconds:g} s" if self.settings.run_seconds else "",
                   f"{self.settings.run_steps:,} steps" if self.settings.run_steps else ""]
@@ -285,6 +303,7 @@ class TrainService:
             except OSError as err:
                 return None, refused(f"⚠ could not read the data ({os_reason(err)})")
             s.sent.clear()
+            s.paid_from_step, s.paid_from_seconds = 0, 0.0          # a new run: all of its training is paid
             if s.pace:
                 trainer.set_pace(s.pace)
             return trainer, None
@@ -526,8 +545,10 @@ class TrainService:
             back = trainer.rewind(steps[i])
         except ValueError:
             return refused("⚠ that frame is older than the oldest restore point kept for this run")
-        spend(s, before, trainer.snapshot())
-        self._apply_budget(s, trainer)
+        after = trainer.snapshot()
+        spend(s, before, after)
+        self._apply_budget(s, trainer, paid_from=(min(s.paid_from_step, after.step),
+                                                  min(s.paid_from_seconds, after.train_seconds)))
         s.sent.clear()
         nearest = "" if back == steps[i] else f" (the nearest restore point at or before step {steps[i]:,})"
         return done(f"Rewound to step {back:,}{nearest}: weights, optimisers and random state as they were; the "

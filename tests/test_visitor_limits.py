@@ -230,3 +230,52 @@ def test_messages_never_show_the_servers_temporary_paths(tmp_path):
         assert msg.startswith("⚠") and tempfile.gettempdir() not in msg and str(tmp_path) not in msg
     finally:
         service.registry.shutdown()
+
+
+def test_a_rewind_to_a_late_frame_gives_no_budget_twice(limited):
+    """Review finding: a rewind to a late frame gave the run its step again on top of what was left (limit =
+    step + left), so rewinding near the end over and over trained without limit. Limits now count from where the
+    run's paid training began: spent + (step - paid_from) <= budget."""
+    service = limited
+    service.apply_setup("v", small_ring(service))
+    service.start("v")
+    assert finished(service, "v")
+    n, _ = service.timeline_position("v")
+    assert "Rewound" in service.rewind("v", n - 2)          # a frame near the end
+    back = service.status("v")["step"]
+    assert 0 < back < 300
+    service.start("v")
+    time.sleep(0.5)
+    trainer = service.registry.session("v").live_trainer
+    assert trainer.wait_idle(10) and service.status("v")["step"] <= back + 1
+
+
+def test_a_branch_shares_the_page_budget_and_keep_gives_none_back(limited):
+    """Review finding: fork at the last frame of a finished run, train the branch, keep it, repeat: each round gave a
+    whole new budget. A branch now gets what the page has left; after keep the page's training is still capped."""
+    from playground.branch_service import BranchService
+    service, branches = limited, BranchService(limited)
+    service.apply_setup("v", small_ring(service))
+    service.start("v")
+    assert finished(service, "v")
+    n, _ = service.timeline_position("v")
+    reply = branches.fork("v", n - 1, "lr_d", "0.001")
+    assert not reply.ok and "training budget" in reply       # nothing left to share
+
+    service.apply_setup("w", small_ring(service))
+    assert service.step("w", "both", 200).ok
+    main = service.registry.session("w").live_trainer
+    assert main.wait_idle(60) and main.snapshot().step == 200
+    n, _ = service.timeline_position("w")
+    assert branches.fork("w", n - 1, "lr_d", "0.001").ok      # 100 steps left to share
+    s = service.registry.session("w")
+    fork_step = s.branch_info["step"]
+    assert waiting.wait_for(lambda: not s.branch.working, 60)
+    assert s.branch.snapshot().step == fork_step + 100
+    assert branches.keep("w").ok                               # the old run's 200 - fork steps are spent
+    kept = service.registry.session("w").live_trainer
+    service.start("w")
+    time.sleep(0.5)
+    assert kept.wait_idle(10)
+    spent = service.registry.session("w").spent_steps
+    assert spent + kept.snapshot().step <= 300 + 1             # the page's training stays within its budget
