@@ -10,7 +10,6 @@ of whichever run is dropped (discarded, or replaced by "keep branch") is counted
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Optional
 
 from ganengine.branch import branch_knobs, build_branch, take_fork_point
@@ -24,6 +23,7 @@ from playground.form_values import os_reason, public_text, whole_number
 from playground.live_plot import figure_json
 from playground.live_tick import fresh_axes, quality_figures
 from playground.replies import Reply, done, refused
+from playground.session_branches import at_fork
 from playground.sessions import NoSlot, SessionGone, spend
 from playground.train_service import GONE, KNOB_LABELS, LIVE_KNOBS, QUALITY_EVERY, TrainService
 
@@ -76,6 +76,10 @@ class BranchService:
         """Fork the visitor's run at the timeline frame ``index`` (the latest restore point at or before it), with
         ``knob`` set to ``value`` in the branch; the branch starts training at once if a slot is free."""
         s = self.registry.session(sid)
+        with s.lock:                                   # the run is not replaced while it is forked
+            return self._fork(s, sid, index, knob, value)
+
+    def _fork(self, s, sid: str, index, knob: str, value) -> Reply:
         s.sent.pop("branch_note", None)
         main = s.live_trainer
         if main is None or not main.snapshot().timeline_steps:
@@ -182,23 +186,25 @@ class BranchService:
 
     def discard(self, sid: str) -> Reply:
         """Close the branch; the training it did after the fork counts as spent."""
-        gone, info = self.registry.take_branch(sid, promote=False)
-        if gone is None:
+        with self.registry.session(sid).lock:
+            snap = self.registry.close_branch(sid)
+        if snap is None:
             return refused(NO_BRANCH)
-        snap = gone.snapshot()
-        gone.close()
-        spend(self.registry.session(sid), snap, _at_fork(info))
         return done(f"Branch discarded (it had reached step {snap.step:,}). Your run goes on as it was.")
 
     def keep(self, sid: str) -> Reply:
         """The branch becomes the visitor's run; the old run is closed (its training after the fork: spent)."""
+        s = self.registry.session(sid)
+        with s.lock:                                   # not between another command's reads of the run and its use
+            return self._keep(s, sid)
+
+    def _keep(self, s, sid: str) -> Reply:
         gone, info = self.registry.take_branch(sid, promote=True)
         if gone is None:
             return refused(NO_BRANCH)
-        s = self.registry.session(sid)
         old = gone.snapshot()
         gone.close()
-        spend(s, old, _at_fork(info))
+        spend(s, old, at_fork(info))
         new = s.live_trainer
         if new is not None:
             snap = new.snapshot()
@@ -254,11 +260,6 @@ class BranchService:
     def _branch(self, sid: str) -> Optional[Trainer]:
         b = self.registry.session(sid).branch
         return b if isinstance(b, Trainer) else None
-
-
-def _at_fork(info: dict):
-    """The counters a dropped run had at the fork (what ``spend`` subtracts): its training after the fork is spent."""
-    return SimpleNamespace(step=int(info.get("step", 0)), train_seconds=float(info.get("seconds", 0.0)))
 
 
 def _titled(figure_json_text: str, who: str) -> dict:

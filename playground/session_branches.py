@@ -6,10 +6,17 @@ the registry's lock (``_lock``), visitors (``_sessions``, ``session``), slot cou
 ``max_trainers``, ``max_kept``, ``active_trainers_locked``), clock and record of built trainers (``_built``)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Callable
 
 from ganengine.trainer import Trainer
-from playground.session_state import MAX_BRANCHES, PENDING, NoSlot, SessionGone, branch_working, slots_used
+from playground.session_state import (MAX_BRANCHES, PENDING, NoSlot, SessionGone, branch_working, slots_used,
+                                      spend)
+
+
+def at_fork(info: dict):
+    """The counters a dropped run had at the fork (what ``spend`` subtracts): its training after the fork is spent."""
+    return SimpleNamespace(step=int(info.get("step", 0)), train_seconds=float(info.get("seconds", 0.0)))
 
 
 class BranchSlots:
@@ -71,6 +78,17 @@ class BranchSlots:
             else:
                 gone, s.branch = s.branch, None
         return gone, info
+
+    def close_branch(self, sid: str):
+        """Close the visitor's branch (its training after the fork counts as spent): its last snapshot, or None
+        when there was none. Called by Discard, and whenever the run it forked from is replaced."""
+        gone, info = self.take_branch(sid, promote=False)
+        if gone is None:
+            return None
+        snap = gone.snapshot()
+        gone.close()
+        spend(self.session(sid), snap, at_fork(info))
+        return snap
 
     def slot_counts(self, sid: str) -> dict:
         """This visitor's trainers and working ones, and the server's slots in use and in all (the page says them)."""

@@ -224,21 +224,37 @@ class TrainService:
                 return None, refused(f"⚠ {public_text(err)}")
             except OSError as err:
                 return None, refused(f"⚠ could not read the data ({os_reason(err)})")
+            closed = self._close_branch(s)           # a file that did not load left everything as it was
             spend(s, before)
             loaded = trainer.snapshot()
             self._apply_budget(s, trainer, paid_from=(loaded.step, loaded.train_seconds))  # the file's steps: free
             s.sent.clear()
+            if closed:
+                self._tell_branch_closed(s)
         snap = trainer.snapshot()
         return {**snap.config.to_dict(), **snap.knobs.to_dict()}, \
             done(f"Loaded: {snap.spec.title}, step {snap.step:,}, paused. Press **Start** to continue training it.")
 
+    def _close_branch(self, s) -> bool:
+        """The run is being replaced (a reset, a new setup, a checkpoint): its branch goes (its training after the
+        fork stays spent), so it does not train on, unseen, in a slot. Whether there was one."""
+        return self.registry.close_branch(s.sid) is not None
+
+    @staticmethod
+    def _tell_branch_closed(s) -> None:
+        s.sent["branch_note"] = (" **Your branch was closed: the run it forked from was replaced** (a new setup, "
+                                 "reset or checkpoint).")     # the branch panel shows it until the page's next fork
+
     def _reset(self, s, trainer, **rebuild) -> None:
         """Rebuild the visitor's run; the training its old run did stays spent (the budget spans resets)."""
+        closed = self._close_branch(s)
         before = trainer.snapshot()
         trainer.reset(**rebuild)
         spend(s, before)
         self._apply_budget(s, trainer, paid_from=(0, 0.0))
         s.sent.clear()
+        if closed:
+            self._tell_branch_closed(s)
 
     def _apply_budget(self, s, trainer, paid_from=None) -> None:
         """Give the trainer what is left of the page's limits (the whole budget used: a limit it has reached).
