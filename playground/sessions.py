@@ -127,7 +127,7 @@ class SessionRegistry(BranchSlots):
             if self._working_locked() >= self.max_trainers:
                 raise self._no_slot()
             kept = [o for o in self._sessions.values() if o.trainer is not None]
-            if len(kept) >= self.max_kept:
+            if self.active_trainers_locked() >= self.max_kept:   # runs and branches: each is a model in memory
                 idle = [o for o in kept if not slots_used(o) and now - o.claimed_at >= EVICT_AFTER]
                 if not idle:
                     raise self._no_slot()

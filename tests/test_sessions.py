@@ -166,6 +166,22 @@ def test_kept_trainers_beyond_the_cap_free_the_longest_idle(registry):
     assert registry.stats()["trainers"] == kept
 
 
+def test_branches_count_toward_the_runs_kept_in_memory(registry):
+    """Review finding: building a run counted only runs against max_kept, so with branches alive the server kept
+    max_kept + (branches) models. A branch is a model in memory too: the run to build makes room first."""
+    from ganengine.trainer import Trainer
+    kept = registry.max_kept          # 6 for a cap of 2
+    for i in range(kept - 1):
+        registry.clock.t = 100 * i
+        registry.trainer(f"v{i}", **kwargs())
+    registry.build_branch("v0", lambda: Trainer(**kwargs()), {"step": 0})
+    assert registry.stats()["trainers"] == kept
+    registry.clock.t = 100 * kept
+    registry.trainer("new", **kwargs())   # v0 (run and branch) has been idle the longest: it makes room
+    assert registry.peek("v0").trainer is None and registry.peek("v0").branch is None
+    assert registry.stats()["trainers"] <= kept
+
+
 def test_a_hidden_page_pauses_its_queued_steps_too(registry):
     """Issue 17.4: a finished run given /step calls kept training with no contact (the lease paused only runs)."""
     t = registry.trainer("a", **kwargs())
