@@ -1,4 +1,7 @@
 """What the Train tab does, as plain methods keyed by a session id: no Gradio here, so it is unit-testable.
+Three parts live in their own files and join TrainService as mixins: the page's training budget
+(playground/run_budget.py), the live knobs (playground/train_knobs.py), and the run's files: loading a checkpoint, saving one,
+the GIF export (playground/run_files.py).
 
 Every method returns plain values (strings, dicts, JSON text, uint8 images) and turns every error a visitor can cause
 into a message: nothing raises into the UI. The Gradio wiring (playground/train_tab.py) only maps components to
@@ -18,17 +21,18 @@ from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.data.images import DataUnavailable
 from ganengine.families import FAMILIES, family_class, family_for_data
 from ganengine.presets import PRESETS, get_preset, preset_for_data
-from ganengine.render import gif_bytes
 from ganengine.trainer import MAX_PACE
 from playground.replies import Reply, done, refused
 from playground.sessions import NoSlot, SessionGone, SessionRegistry, remaining_budget, spend
 from playground.settings import Settings
-from playground.visitor_files import (SaveFolder, drop_other_extractions, extracted_bytes, replace_export,
-                                      visitor_dir, zip_unpacked_bytes)
-from playground.form_values import LR_RANGE, lr_from_log, os_reason, public_text, whole_number  # noqa: F401
+from playground.visitor_files import (SaveFolder, drop_other_extractions, extracted_bytes, visitor_dir,
+                                      zip_unpacked_bytes)
+from playground.form_values import lr_from_log, os_reason, public_text, whole_number
 from playground.live_tick import Tick, rewind_note, tick_for
 from playground.views import column_labels, image_html
-from playground.draw_service import checkpoint_data
+from playground.run_budget import RunBudget
+from playground.run_files import RunFiles
+from playground.train_knobs import KNOB_LABELS, LIVE_KNOBS, KnobCommands
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
               ("Two moons", "moons"), ("Your points (upload a CSV of x,y)", "points")]
@@ -41,14 +45,15 @@ TORCHVISION_DATA = [("MNIST (60,000; torchvision)", "mnist-full", "MNIST"),
 LOSS_CHOICES = [("non-saturating (ns)", "ns"), ("minimax (the paper's)", "minimax"), ("least squares (lsgan)", "lsgan"),
                 ("hinge", "hinge"), ("Wasserstein + GP (wgan-gp)", "wgan-gp")]
 DEFAULT_PRESET = "ring8"   # a 2-D toy first, as GAN Lab; the Train tab also offers a trained digit GAN
-LIVE_KNOBS = ("lr_g", "lr_d", "d_steps", "loss", "batch_size", "label_smoothing", "r1_weight", "ema_decay",
-              "lr_decay_steps")
 QUALITY_EVERY = 5.0  # seconds of training between quality measurements
 MAX_STEPS_PER_CALL = 100_000
 GONE = "⚠ This page was closed or timed out; reload it to train again."
 
+__all__ = ["TrainService", "DEFAULT_PRESET", "GONE", "KNOB_LABELS", "LIVE_KNOBS", "LOSS_CHOICES", "QUALITY_EVERY",
+           "lr_from_log", "public_text"]   # what other modules import from here
 
-class TrainService:
+
+class TrainService(RunBudget, KnobCommands, RunFiles):
     def __init__(self, *, registry: SessionRegistry, settings: Settings):
         self.registry, self.settings = registry, settings
         self.saves = SaveFolder(settings.save_dir, settings.save_quota_mb * 2**20)
@@ -188,53 +193,6 @@ class TrainService:
         return done(f"{replaced}Rebuilt with the new setup ({config.data}, {config.model}): step 0, paused. Press "
                     f"**Start**.")
 
-    def load_checkpoint(self, sid: str, upload_path: str) -> tuple[Optional[dict], str]:
-        """Continue a saved run (a .pt this app or the CLI wrote) in the visitor's trainer, paused at its step, with
-        its settings. Returns (the setup now, for the form; or None) and a message. The file is read with
-        weights_only=True and checked tensor by tensor (ganengine.checkpoint); the run's data comes from this
-        server (the file's paths are not used), so a run on data uploaded elsewhere is refused."""
-        from ganengine.checkpoint import CheckpointError, read_checkpoint
-        if not upload_path:
-            return None, refused("Choose a .pt checkpoint first.")
-        try:
-            ckpt = read_checkpoint(upload_path, max_bytes=self.settings.max_upload_bytes)
-        except CheckpointError as err:
-            return None, refused(f"⚠ {public_text(err)}")
-        except OSError as err:
-            return None, refused(f"⚠ the upload could not be read ({os_reason(err)})")
-        config, knobs = ckpt["_config"], ckpt["_knobs"]
-        config, problem = checkpoint_data(ckpt, config, self.registry.session(sid))  # own points come with it
-        if problem:
-            return None, problem
-        config = config.with_changes(data_root=self.settings.data_root, download=self.settings.allow_downloads,
-                                     device="auto")
-        ckpt = {**ckpt, "_config": config}
-        s = self.registry.session(sid)
-        with s.lock:
-            s.setup = (config, knobs)
-            s.explore.pop("live_source", None)
-        trainer, problem = self._trainer(sid)
-        if problem:
-            return None, problem
-        with s.lock:
-            before = trainer.snapshot()
-            try:
-                trainer.load_checkpoint(ckpt)
-            except (ConfigError, DataUnavailable) as err:
-                return None, refused(f"⚠ {public_text(err)}")
-            except OSError as err:
-                return None, refused(f"⚠ could not read the data ({os_reason(err)})")
-            closed = self._close_branch(s)           # a file that did not load left everything as it was
-            spend(s, before)
-            loaded = trainer.snapshot()
-            self._apply_budget(s, trainer, paid_from=(loaded.step, loaded.train_seconds))  # the file's steps: free
-            s.sent.clear()
-            if closed:
-                self._tell_branch_closed(s)
-        snap = trainer.snapshot()
-        return {**snap.config.to_dict(), **snap.knobs.to_dict()}, \
-            done(f"Loaded: {snap.spec.title}, step {snap.step:,}, paused. Press **Start** to continue training it.")
-
     def _close_branch(self, s) -> bool:
         """The run is being replaced (a reset, a new setup, a checkpoint): its branch goes (its training after the
         fork stays spent), so it does not train on, unseen, in a slot. Whether there was one."""
@@ -255,45 +213,6 @@ class TrainService:
         s.sent.clear()
         if closed:
             self._tell_branch_closed(s)
-
-    def _apply_budget(self, s, trainer, paid_from=None) -> None:
-        """Give the trainer what is left of the page's limits (the whole budget used: a limit it has reached).
-        paid_from: (step, train seconds) from which this run's training is paid (a new or reset run: 0; a loaded
-        checkpoint: its own counters; None: as before, e.g. after a rewind or a kept branch). Limits are absolute:
-        paid_from + what is left, so a rewind to a late frame or a kept branch gets no budget twice."""
-        if paid_from is not None:
-            s.paid_from_step, s.paid_from_seconds = int(paid_from[0]), float(paid_from[1])
-        left = remaining_budget(s, self.settings.run_steps, self.settings.run_seconds)
-        if left is None:
-            trainer.set_limits(max_steps=max(trainer.snapshot().step, 1) if self.settings.run_steps else 0,
-                               max_seconds=1e-9 if self.settings.run_seconds else 0.0)
-            return
-        trainer.set_limits(max_steps=s.paid_from_step + left[0] if left[0] else 0,
-                           max_seconds=s.paid_from_seconds + left[1] if left[1] else 0.0)
-
-    def budget_left_now(self, s, trainer) -> Optional[tuple[int, float]]:
-        """What the page may still train beyond the run's current counters (0 = no limit), or None when nothing.
-        A branch gets this (it shares the page's budget with the run it forks from)."""
-        left = remaining_budget(s, self.settings.run_steps, self.settings.run_seconds)
-        if left is None:
-            return None
-        snap = trainer.snapshot()
-        steps = left[0] - (snap.step - s.paid_from_step) if left[0] else 0
-        seconds = left[1] - (snap.train_seconds - s.paid_from_seconds) if left[1] else 0.0
-        if (left[0] and steps <= 0) or (left[1] and seconds <= 0):
-            return None
-        return steps, seconds
-
-    def _budget_message(self, s, used_up: bool = False) -> Optional[Reply]:
-        """A sentence when the page has used its whole training budget (or used_up says so), else None."""
-        if not used_up and remaining_budget(s, self.settings.run_steps, self.settings.run_seconds) is not None:
-            return None
-        limits = [f"{self.settings.run_seconds:g} s" if self.settings.run_seconds else "",
-                  f"{self.settings.run_steps:,} steps" if self.settings.run_steps else ""]
-        spent = " / ".join(x for x in limits if x)
-        return refused(f"⚠ This page has used its training budget on this server ({spent} of training, counted "
-                       f"across resets and rewinds). Explore what it learned, save a checkpoint, or run the app on "
-                       f"your own machine for longer runs.")
 
     def _trainer(self, sid: str):
         """The visitor's trainer, built from their setup on first use. Returns (trainer, None) or (None, message)."""
@@ -429,88 +348,6 @@ class TrainService:
         return done("Full speed." if not pace else f"Watchable pace: at most {pace:g} steps per second, each one "
                     f"drawn as it happens.")
 
-    def family_knobs(self, sid: str) -> list[dict]:
-        """The live knobs of the visitor's family (pix2pix: lambda_L1), for the form's family-knob sliders:
-        name, label, low, high, value."""
-        config, knobs = self._current(sid)
-        return [{"name": name, "label": label, "low": low, "high": high, "value": knobs.get(name),
-                 "step": 10.0 ** math.floor(math.log10((high - low) / 200))}
-                for name, (label, low, high, _) in family_class(config.family).KNOBS.items()]
-
-    def set_family_knob(self, sid: str, index, value) -> Reply:
-        """Change the visitor's family's index-th own knob (the form's family-knob slider ``index``)."""
-        names = [k["name"] for k in self.family_knobs(sid)]
-        i = whole_number(index, 0, len(names) - 1)
-        if i is None:
-            return refused("⚠ this run has no such setting")
-        return self.set_knob(sid, names[i], value)
-
-    def set_knob(self, sid: str, name: str, value) -> Reply:
-        """Change one live setting (shared, or the visitor's family's own); with no trainer yet it goes into the
-        setup. Bad values change nothing."""
-        return self._set_knob(sid, name, value)[0]
-
-    def _set_knob(self, sid: str, name: str, value, *, log_lr: bool = True) -> tuple:
-        """(Reply, the setting's value now: the new one when accepted (a live run applies it before its next step),
-        else the one in use)."""
-        config, knobs = self._current(sid)
-        family_knobs = family_class(config.family).KNOBS
-        if name not in LIVE_KNOBS and name not in family_knobs:
-            return refused(f"⚠ {str(name)[:40]} is not a live setting of this run"), None
-        if name in ("lr_g", "lr_d") and log_lr:
-            value = lr_from_log(value)
-        s = self.registry.session(sid)
-        trainer = s.live_trainer
-        try:
-            if trainer is not None:
-                knobs = trainer.set_knobs(**{name: value})
-            else:
-                config, knobs = self._current(sid)
-                knobs = knobs.with_changes(**{name: value})
-                s.setup = (config, knobs)
-        except (ConfigError, TypeError) as err:
-            return refused(f"⚠ {public_text(err)}"), self.knob(sid, name)
-        shown = knobs.get(name)
-        label = KNOB_LABELS.get(name) or family_knobs[name][0]
-        return done(f"{label} = {shown:.2e}" if name in ("lr_g", "lr_d") else f"{label} = {shown}"), shown
-
-    def set_lr(self, sid: str, name: str, typed) -> tuple:
-        """A learning rate as people type it ("0.001", "1e-3", "3e-4"), within the slider's LR_RANGE: (Reply, the
-        run's lr afterwards). A refusal changes nothing and gives back the lr in use, so the box shows it again."""
-        if name not in ("lr_g", "lr_d"):
-            return refused(f"⚠ {str(name)[:40]} is not a learning rate"), None
-        try:
-            lr = float(str(typed).strip())
-        except ValueError:
-            lr = float("nan")
-        low, high = LR_RANGE
-        if not (math.isfinite(lr) and low <= lr <= high):
-            return (refused(f"⚠ type a learning rate from {low:g} to {high:g}, such as 0.001 or 2e-4; got "
-                            f"{str(typed)[:20]!r}"), self.knob(sid, name))
-        return self._set_knob(sid, name, lr, log_lr=False)     # as typed: no log10 round trip
-
-    def set_lr_log(self, sid: str, name: str, value) -> tuple:
-        """The slider's log10(lr): (Reply, the run's lr afterwards)."""
-        return self._set_knob(sid, name, value)
-
-    def knob(self, sid: str, name: str):
-        """One setting's value in the visitor's run (accepted changes included) or setup."""
-        trainer = self.registry.session(sid).live_trainer
-        if trainer is not None:
-            return trainer.knobs_now().get(name)
-        return self._current(sid)[1].get(name)
-
-    def set_knobs(self, sid: str, changes: dict) -> dict:
-        """API form: several knobs at once, lrs given directly (not log10). Returns the knobs or an error."""
-        trainer, problem = self._trainer(sid)
-        if problem:
-            return {"ok": False, "error": problem}
-        try:
-            knobs = trainer.set_knobs(**changes)
-        except (ConfigError, TypeError) as err:
-            return {"ok": False, "error": str(err)}
-        return {"ok": True, "knobs": knobs.to_dict()}
-
     # ---- reading ---------------------------------------------------------------------------------------------
     def status(self, sid: str) -> dict:
         s = self.registry.session(sid)
@@ -576,45 +413,3 @@ class TrainService:
         trainer = self.registry.session(sid).live_trainer
         n = len(trainer.snapshot().timeline_steps) if trainer is not None else 0
         return n, max(n - 1, 0)
-
-    def export_gif(self, sid: str) -> tuple[Optional[str], str]:
-        s = self.registry.session(sid)
-        trainer = s.live_trainer
-        if trainer is None or not trainer.snapshot().timeline_frames:
-            return None, "No frames to export yet."
-        snap = trainer.snapshot()
-        name = f"gan-{snap.config.data}-{snap.config.model}-{snap.step}.gif"
-        path = replace_export(s, "gif", name, gif_bytes(list(snap.timeline_frames), duration_ms=180))
-        return str(path), f"GIF of {len(snap.timeline_frames)} frames (steps {snap.timeline_steps[0]}–{snap.timeline_steps[-1]})."
-
-    def checkpoint_file(self, sid: str) -> tuple[Optional[str], str]:
-        """Save the visitor's run to the save folder (atomically; kept across restarts) and offer it for download.
-        The file name carries a random token, so one visitor cannot guess another's."""
-        import secrets
-
-        from ganengine.checkpoint import checkpoint_bytes, write_atomic
-        s = self.registry.session(sid)
-        trainer = s.live_trainer
-        if trainer is None:
-            return None, "Nothing to save yet."
-        too_soon = self.saves.check_can_save(s, time.monotonic())
-        if too_soon:
-            return None, too_soon
-        with trainer.with_run() as run:
-            data = checkpoint_bytes(run)
-            name = f"gan-{run.config.data}-{run.config.model}-step{run.step}-{secrets.token_hex(8)}.pt"
-        path = write_atomic(Path(self.settings.save_dir) / name, data)
-        self.saves.record(s, path, time.monotonic())
-        remove_stale_temp_files(self.settings.save_dir)
-        size_mb = len(data) / 2**20
-        if len(data) > self.settings.max_upload_bytes:
-            return str(path.resolve()), (f"Checkpoint saved ({size_mb:.1f} MiB): download it. It is over this "
-                                         f"server's {self.settings.max_upload_mb} MiB upload limit, so load it with "
-                                         f"the CLI (up to 200 MiB) or a server with a larger GAN_MAX_UPLOAD_MB.")
-        return str(path.resolve()), (f"Checkpoint saved ({size_mb:.1f} MiB): download it, and load it in "
-                                     f"the Explore tab or the CLI.")
-
-
-KNOB_LABELS = {"lr_g": "G learning rate", "lr_d": "D learning rate", "d_steps": "D steps per G step", "loss": "loss",
-               "batch_size": "batch size", "label_smoothing": "label smoothing", "r1_weight": "R1 weight",
-               "ema_decay": "EMA decay", "lr_decay_steps": "lr decay steps"}
