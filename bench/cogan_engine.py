@@ -15,15 +15,11 @@ Results: bench/COGAN.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.common import run_seeds
+
 KEYS = ("class_agreement", "class_agreement_unpaired", "pixel_agreement", "pixel_agreement_unpaired", "classes",
         "confidence")
 
@@ -32,12 +28,6 @@ def recognisable(r: dict) -> bool:
     """The issue's bar: at least 90% of pairs read as one digit, with all ten digits present (a G that draws one
     digit agrees with itself trivially)."""
     return r["class_agreement"] >= 0.9 and r["classes"] == 10
-
-
-def cli(*args) -> str:
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    return subprocess.run([sys.executable, "-m", "ganengine", *map(str, args)], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout
 
 
 def main() -> None:
@@ -50,30 +40,11 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], help="FLAG=VALUE: a train flag (e.g. width=16) to try")
     args = p.parse_args()
     extra = [a for pair in args.set for a in (f"--{pair.split('=')[0].replace('_', '-')}", pair.split("=", 1)[1])]
-    first = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in map(int, args.seeds.split(",")):
-            out = Path(tmp) / f"cogan{seed}"
-            done = 0.0
-            while done < args.seconds - 1e-9:
-                chunk = min(args.every, args.seconds - done)
-                if done == 0:
-                    cli("train", "--preset", args.preset, *extra, "--seconds", chunk, "--seed", seed, "--threads", 1,
-                        "--quiet", "--out", out)
-                else:
-                    cli("train", "--resume", out / "checkpoint.pt", "--seconds", chunk, "--threads", 1, "--quiet",
-                        "--out", out)
-                done += chunk
-                r = json.loads(cli("eval", out / "checkpoint.pt", "--n", 1000))
-                ok = recognisable(r)
-                if ok and seed not in first:
-                    first[seed] = (round(r["train_seconds"], 1), r["step"])
-                print(json.dumps({"seed": seed, "seconds": round(r["train_seconds"], 1), "steps": r["step"],
-                                  **{k: round(r[k], 4) for k in KEYS}, "recognisable": ok,
-                                  "load": round(os.getloadavg()[0], 1)}), flush=True)
-            if args.png:
-                shutil.copy(out / "samples.png", args.png)
-    print(json.dumps({"first_recognisable": {str(s): first.get(s) for s in map(int, args.seeds.split(","))}}))
+    run_seeds(args.seeds, seconds=args.seconds, every=args.every, tag="cogan", first=["--preset", args.preset, *extra],
+              eval_args=("--n", 1000), recognisable=recognisable,
+              fields=lambda r, ok: {**{k: round(r[k], 4) for k in KEYS}, "recognisable": ok,
+                                    "load": round(os.getloadavg()[0], 1)},
+              after_seed=(lambda seed, out: shutil.copy(out / "samples.png", args.png)) if args.png else None)
 
 
 if __name__ == "__main__":

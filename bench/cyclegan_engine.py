@@ -14,15 +14,10 @@ evaluation, each with "recognisable" (RECOGNISABLE below), and the first recogni
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.common import run_seeds
+
 KEYS = ("label_ab", "label_ba", "cycle_aba", "cycle_bab", "l1_ab", "l1_ba", "psnr_ab", "psnr_ba", "l1_copy",
         "change_ab", "change_ba", "identity_ab", "identity_ba")
 
@@ -35,12 +30,6 @@ def recognisable(r: dict) -> bool:
                for d in ("ab", "ba"))
 
 
-def cli(*args) -> str:
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    return subprocess.run([sys.executable, "-m", "ganengine", *map(str, args)], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout
-
-
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--seeds", default="0,1,2")
@@ -50,30 +39,11 @@ def main() -> None:
     p.add_argument("--png", default="", help="copy the last seed's final cycles view here")
     p.add_argument("--knob", action="append", default=[], help="NAME=VALUE: a family knob (train --knob)")
     args = p.parse_args()
-    first = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in map(int, args.seeds.split(",")):
-            out = Path(tmp) / f"cg{seed}"
-            done = 0.0
-            while done < args.seconds - 1e-9:
-                chunk = min(args.every, args.seconds - done)
-                if done == 0:
-                    knobs = [arg for pair in args.knob for arg in ("--knob", pair)]
-                    cli("train", "--preset", args.preset, *knobs, "--seconds", chunk, "--seed", seed, "--threads", 1,
-                        "--quiet", "--out", out)
-                else:
-                    cli("train", "--resume", out / "checkpoint.pt", "--seconds", chunk, "--threads", 1, "--quiet",
-                        "--out", out)
-                done += chunk
-                r = json.loads(cli("eval", out / "checkpoint.pt"))
-                ok = recognisable(r)
-                if ok and seed not in first:
-                    first[seed] = (round(r["train_seconds"], 1), r["step"])
-                print(json.dumps({"seed": seed, "seconds": round(r["train_seconds"], 1), "steps": r["step"],
-                                  **{k: round(r[k], 4) for k in KEYS}, "recognisable": ok}), flush=True)
-            if args.png:
-                shutil.copy(out / "samples.png", args.png)
-    print(json.dumps({"first_recognisable": {str(s): first.get(s) for s in map(int, args.seeds.split(","))}}))
+    knobs = [arg for pair in args.knob for arg in ("--knob", pair)]
+    run_seeds(args.seeds, seconds=args.seconds, every=args.every, tag="cg", first=["--preset", args.preset, *knobs],
+              fields=lambda r, ok: {**{k: round(r[k], 4) for k in KEYS}, "recognisable": ok},
+              recognisable=recognisable,
+              after_seed=(lambda seed, out: shutil.copy(out / "samples.png", args.png)) if args.png else None)
 
 
 if __name__ == "__main__":

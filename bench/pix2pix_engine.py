@@ -11,20 +11,8 @@ evaluation. Results: bench/PIX2PIX.md.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args) -> str:
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    return subprocess.run([sys.executable, "-m", "ganengine", *map(str, args)], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout
+from bench.common import run_seeds
 
 
 def main() -> None:
@@ -33,22 +21,8 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=120.0)
     p.add_argument("--every", type=float, default=30.0)
     args = p.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in map(int, args.seeds.split(",")):
-            out = Path(tmp) / f"p2p{seed}"
-            done = 0.0
-            while done < args.seconds - 1e-9:
-                chunk = min(args.every, args.seconds - done)
-                if done == 0:
-                    cli("train", "--preset", "edges2digits", "--seconds", chunk, "--seed", seed, "--threads", 1,
-                        "--quiet", "--out", out)
-                else:
-                    cli("train", "--resume", out / "checkpoint.pt", "--seconds", chunk, "--threads", 1, "--quiet",
-                        "--out", out)
-                done += chunk
-                r = json.loads(cli("eval", out / "checkpoint.pt"))
-                print(json.dumps({"seed": seed, "seconds": round(r["train_seconds"], 1), "steps": r["step"],
-                                  **{k: round(r[k], 4) for k in ("accuracy", "l1", "psnr", "ssim")}}), flush=True)
+    run_seeds(args.seeds, seconds=args.seconds, every=args.every, tag="p2p", first=["--preset", "edges2digits"],
+              fields=lambda r, ok: {k: round(r[k], 4) for k in ("accuracy", "l1", "psnr", "ssim")})
 
 
 if __name__ == "__main__":

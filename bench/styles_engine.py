@@ -13,15 +13,10 @@ evaluation, each with "recognisable" (RECOGNISABLE below), and the first recogni
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.common import run_seeds
+
 KEYS = ("content", "content_real", "style_match", "style_match_real", "l1", "ssim", "change", "diversity",
         "diversity_real")
 
@@ -34,12 +29,6 @@ def recognisable(r: dict) -> bool:
     return r["content"] >= 0.85 and r["change"] >= 0.5 and r["style_match"] >= 0.5
 
 
-def cli(*args) -> str:
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    return subprocess.run([sys.executable, "-m", "ganengine", *map(str, args)], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout
-
-
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--seeds", default="0,1,2")
@@ -49,31 +38,13 @@ def main() -> None:
     p.add_argument("--set", default="", help="extra train flags for a probe, e.g. '--width 16'")
     p.add_argument("--png", default="", help="copy the last seed's final styles view here")
     args = p.parse_args()
-    first = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in map(int, args.seeds.split(",")):
-            out = Path(tmp) / f"st{seed}"
-            done = 0.0
-            while done < args.seconds - 1e-9:
-                chunk = min(args.every, args.seconds - done)
-                if done == 0:
-                    cli("train", "--preset", args.preset, *args.set.split(), "--seconds", chunk, "--seed", seed,
-                        "--threads", 1, "--quiet", "--out", out)
-                else:
-                    cli("train", "--resume", out / "checkpoint.pt", "--seconds", chunk, "--threads", 1, "--quiet",
-                        "--out", out)
-                done += chunk
-                r = json.loads(cli("eval", out / "checkpoint.pt"))
-                ok = recognisable(r)
-                if ok and seed not in first:
-                    first[seed] = (round(r["train_seconds"], 1), r["step"])
-                per = {k: {m: round(v[m], 3) for m in ("content", "style") } for k, v in r["per_style"].items()}
-                print(json.dumps({"seed": seed, "seconds": round(r["train_seconds"], 1), "steps": r["step"],
-                                  **{k: round(r[k], 4) for k in KEYS}, "recognisable": ok, "per_style": per}),
-                      flush=True)
-            if args.png:
-                shutil.copy(out / "samples.png", args.png)
-    print(json.dumps({"first_recognisable": {str(s): first.get(s) for s in map(int, args.seeds.split(","))}}))
+
+    def fields(r, ok):
+        per = {k: {m: round(v[m], 3) for m in ("content", "style")} for k, v in r["per_style"].items()}
+        return {**{k: round(r[k], 4) for k in KEYS}, "recognisable": ok, "per_style": per}
+    run_seeds(args.seeds, seconds=args.seconds, every=args.every, tag="st",
+              first=["--preset", args.preset, *args.set.split()], fields=fields, recognisable=recognisable,
+              after_seed=(lambda seed, out: shutil.copy(out / "samples.png", args.png)) if args.png else None)
 
 
 if __name__ == "__main__":

@@ -13,15 +13,12 @@ against the real one. One thread, OMP_WAIT_POLICY=PASSIVE. Prints one JSON line 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.common import run_seeds
+
 KEYS = ("l1", "psnr", "warp", "accuracy", "confidence", "kept", "kept_true", "com_error", "travel", "travel_real")
 
 
@@ -31,12 +28,6 @@ def recognisable(r: dict) -> bool:
     generated digit travels >= 80% of the real one's distance, its centre of mass within 1.5 px of the real one's."""
     return (r["confidence"] >= 0.8 and r["accuracy"] >= 0.8 and r["kept"] >= 0.7
             and r["travel"] >= 0.8 * r["travel_real"] and r["com_error"] <= 1.5)
-
-
-def cli(*args) -> str:
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    return subprocess.run([sys.executable, "-m", "ganengine", *map(str, args)], cwd=ROOT, env=env, check=True,
-                          capture_output=True, text=True).stdout
 
 
 def main() -> None:
@@ -49,32 +40,16 @@ def main() -> None:
     p.add_argument("--set", default="", help="extra train flags for a probe, e.g. '--width 16'")
     p.add_argument("--keep", default="", help="copy the last seed's final checkpoint and strip here (a folder)")
     args = p.parse_args()
-    first = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in map(int, args.seeds.split(",")):
-            out = Path(tmp) / f"v{seed}"
-            done = 0.0
-            while done < args.seconds - 1e-9:
-                chunk = min(args.every, args.seconds - done)
-                if done == 0:
-                    cli("train", "--preset", args.preset, *args.set.split(), "--seconds", chunk, "--seed", seed,
-                        "--threads", 1, "--quiet", "--out", out)
-                else:
-                    cli("train", "--resume", out / "checkpoint.pt", "--seconds", chunk, "--threads", 1, "--quiet",
-                        "--out", out)
-                done += chunk
-                r = json.loads(cli("eval", out / "checkpoint.pt", "--n", args.clips))
-                ok = recognisable(r)
-                if ok and seed not in first:
-                    first[seed] = (round(r["train_seconds"], 1), r["step"])
-                print(json.dumps({"seed": seed, "seconds": round(r["train_seconds"], 1), "steps": r["step"],
-                                  "load": round(os.getloadavg()[0], 1), **{k: round(r[k], 4) for k in KEYS},
-                                  "recognisable": ok}), flush=True)
-            if args.keep:
-                Path(args.keep).mkdir(parents=True, exist_ok=True)
-                for name in ("checkpoint.pt", "samples.png"):
-                    shutil.copy(out / name, Path(args.keep) / f"{args.preset}_seed{seed}_{name}")
-    print(json.dumps({"first_recognisable": {str(s): first.get(s) for s in map(int, args.seeds.split(","))}}))
+
+    def keep(seed, out):
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        for name in ("checkpoint.pt", "samples.png"):
+            shutil.copy(out / name, Path(args.keep) / f"{args.preset}_seed{seed}_{name}")
+    run_seeds(args.seeds, seconds=args.seconds, every=args.every, tag="v",
+              first=["--preset", args.preset, *args.set.split()], eval_args=("--n", args.clips),
+              recognisable=recognisable, after_seed=keep if args.keep else None,
+              fields=lambda r, ok: {"load": round(os.getloadavg()[0], 1), **{k: round(r[k], 4) for k in KEYS},
+                                    "recognisable": ok})
 
 
 if __name__ == "__main__":

@@ -1,25 +1,18 @@
 """The page in a real browser (Debian's Chromium driven by playwright): start a preset, see the counter, curves and
 grid move, move a latent slider and see the image change; eight tabs of one browser all load, and closing a tab frees
 its trainer (at once by its pagehide beacon; by the reaper when the browser skipped it). Screenshots go to test-artifacts/."""
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from apphelpers import running_app
+from browserhelpers import ARTIFACTS, launch_browser, need_chromium, open_page, step_number
 from waiting import wait_for
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="module")
 def served():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
+    need_chromium()
     with running_app(max_trainers=3) as (playground, url):
         yield playground, url
 
@@ -27,12 +20,6 @@ def served():
 @pytest.fixture(scope="module")
 def page_url(served):
     return served[1]
-
-
-def step_number(page) -> int:
-    text = page.locator("#gp-counter").inner_text()
-    digits = text.split("Step")[1].split("·")[0].strip().replace(",", "")
-    return int(digits)
 
 
 def wait_until(pred, timeout=60.0, every=0.25):
@@ -43,11 +30,8 @@ def test_train_and_explore_in_chromium(page_url):
     from playwright.sync_api import sync_playwright
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_url + "?preset=cgan-mnist", wait_until="load")   # a link to the digits preset
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, page_url + "?preset=cgan-mnist", errors)   # a link to the digits preset
         page.locator("#gp-start").wait_for(timeout=30_000)
         assert wait_until(lambda: "Opened from a link" in page.locator("#gp-reply").inner_text(), timeout=30)
         page.wait_for_function("() => window.Plotly !== undefined", timeout=30_000)
@@ -102,7 +86,7 @@ def test_eight_tabs_of_one_browser_load_and_a_closed_tab_frees_its_trainer(serve
     registry = playground.registry
     started = time.monotonic()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = launch_browser(p)
         context = browser.new_context(viewport={"width": 1200, "height": 900})
         pages = []
         for _ in range(8):
@@ -142,7 +126,7 @@ def test_the_pagehide_beacon_frees_the_trainer_at_once(served):
     playground, url = served
     registry = playground.registry
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(url, wait_until="load", timeout=60_000)
         page.locator("#gp-start").wait_for(timeout=60_000)

@@ -2,28 +2,11 @@
 pix2pix preset, see its own knob (lambda_L1) appear and the latent size disappear, train, see the input | output |
 target strips with their caption and the translation quality; then continue a saved checkpoint in a fresh page.
 Screenshots go to test-artifacts/."""
-import shutil
-from pathlib import Path
-
 import pytest
 
 from apphelpers import running_app
+from browserhelpers import ARTIFACTS, launch_browser, need_chromium, open_page, pick_preset, step_number
 from waiting import wait_for
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def step_number(page) -> int:
-    text = page.locator("#gp-counter").inner_text()
-    return int(text.split("Step")[1].split("·")[0].strip().replace(",", ""))
-
-
-def pick_preset(page, title: str) -> None:
-    page.locator("#gp-preset input[role=combobox]").click()
-    page.locator("#gp-preset li[role=option]", has_text=title).click()
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +24,10 @@ def checkpoint(tmp_path_factory):
 
 def test_pix2pix_trains_in_the_train_tab(checkpoint):
     from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
-    ARTIFACTS.mkdir(exist_ok=True)
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url, wait_until="load")
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, url, errors)
         page.locator("#gp-start").wait_for(timeout=30_000)
         assert not page.locator("#gp-family-knob-0").is_visible()
 
@@ -76,9 +54,7 @@ def test_pix2pix_trains_in_the_train_tab(checkpoint):
         page.screenshot(path=str(ARTIFACTS / "10-pix2pix-train.png"), full_page=True)
         page.locator("#gp-pause").click()
 
-        fresh = browser.new_page(viewport={"width": 1440, "height": 1000})
-        fresh.on("pageerror", lambda e: errors.append(str(e)))
-        fresh.goto(url, wait_until="load")
+        fresh = open_page(browser, url, errors)
         fresh.locator("#gp-start").wait_for(timeout=30_000)
         fresh.get_by_text("Setup: changing these rebuilds the run").click()
         fresh.locator("#gp-resume input[type=file]").set_input_files(str(checkpoint))
@@ -103,15 +79,10 @@ def test_an_unpaired_family_shows_its_views_knobs_and_quality(title, views, knob
     """CycleGAN's cycle strips and identity view, the style family's styles and interpolation views: each with its
     caption, its own knobs in the slider slots, and its quality curves once measured."""
     from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
-    ARTIFACTS.mkdir(exist_ok=True)
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url, wait_until="load")
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, url, errors)
         page.locator("#gp-start").wait_for(timeout=30_000)
         pick_preset(page, title)
         assert wait_for(lambda: knob in page.locator("#gp-family-knob-0").inner_text(), 20), f"no {knob} slider"
@@ -131,13 +102,10 @@ def test_srgan_trains_in_the_train_tab():
     """sr-digits: its two knobs, the low-res | bicubic | SRGAN | high-res strips with PSNR and SSIM in the caption,
     the switch from the MSE warm-up to the adversarial phase, and the quality against bicubic."""
     from playwright.sync_api import sync_playwright
-    ARTIFACTS.mkdir(exist_ok=True)
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url, wait_until="load")
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, url, errors)
         page.locator("#gp-start").wait_for(timeout=30_000)
         pick_preset(page, "SRGAN: 7x7 -> 28x28 digits")
         weight, warm = page.locator("#gp-family-knob-0"), page.locator("#gp-family-knob-1")
@@ -165,13 +133,10 @@ def test_vid2vid_clips_play_in_the_train_tab():
     """The moving-digits preset: its three switches appear, training shows the frame strip and the clips view as an
     animated GIF (a view of frames), and the quality plot its video curves."""
     from playwright.sync_api import sync_playwright
-    ARTIFACTS.mkdir(exist_ok=True)
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url, wait_until="load")
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, url, errors)
         page.locator("#gp-start").wait_for(timeout=30_000)
         pick_preset(page, "vid2vid: edges -> moving digit clips")
         assert wait_for(lambda: "temporal D weight" in page.locator("#gp-family-knob-0").inner_text(), 20)

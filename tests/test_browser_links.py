@@ -1,19 +1,12 @@
 """Issue 15, experiments in the URL, in a real browser (Debian's Chromium driven by playwright): a copied link opens
 the same experiment paused, the address follows the settings as they change, classroom=1 hides the advanced
 controls, and the watchable speed slows a run down."""
-import shutil
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
-import pytest
-
 from apphelpers import running_app
-from test_browser_translate import ARGS
+from browserhelpers import ARTIFACTS, launch_browser, need_chromium, open_page
 from waiting import wait_for
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def query(page) -> dict:
@@ -22,15 +15,11 @@ def query(page) -> dict:
 
 def test_a_link_opens_the_experiment_and_the_address_follows_it():
     from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
-    ARTIFACTS.mkdir(exist_ok=True)
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "?preset=ring8&seed=3&lr_d=0.001&loss=hinge&pace=5&bogus=1", wait_until="load")
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, url + "?preset=ring8&seed=3&lr_d=0.001&loss=hinge&pace=5&bogus=1", errors,
+                         width=1280, height=720)
         page.locator("#gp-start").wait_for(timeout=30_000)
         reply = page.locator("#gp-reply")
         assert wait_for(lambda: "Opened from a link" in reply.inner_text(), 30, 0.2), reply.inner_text()

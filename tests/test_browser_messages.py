@@ -1,18 +1,13 @@
 """Issue 15's fixes in a real browser (Debian's Chromium driven by playwright): a command's answer stays on the page
 until the visitor acts again (it used to be overwritten by the next refresh within a second), and the learning-rate
 boxes take the number people type (0.001, 2e-4), not its log10."""
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from apphelpers import running_app
-from test_browser_translate import ARGS
+from browserhelpers import ARTIFACTS, launch_browser, need_chromium
 from waiting import wait_for
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def reply(page) -> str:
@@ -21,11 +16,9 @@ def reply(page) -> str:
 
 def test_messages_stay_and_learning_rates_are_typed_as_numbers():
     from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
-    ARTIFACTS.mkdir(exist_ok=True)
+    need_chromium()
     with running_app(max_trainers=1) as (playground, url), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = launch_browser(p)
         first, second = (browser.new_page(viewport={"width": 1280, "height": 720}) for _ in range(2))
         errors = []
         for page in (first, second):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from apphelpers import running_app
-from test_browser_families import ARGS, ARTIFACTS, CHROMIUM, pick_preset, step_number
+from browserhelpers import ARGS, ARTIFACTS, CHROMIUM, pick_preset, step_number
 from waiting import wait_for
 
 

@@ -2,26 +2,20 @@
 trained for a few hundred steps through the service, turns a sketch drawn with the mouse into a digit; each stroke
 updates the output, and while the run trains the output follows G without a new stroke. Screenshots go to
 test-artifacts/ (look at them: the sketch must read as the digit drawn)."""
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from apphelpers import running_app
+from browserhelpers import ARTIFACTS, canvas_frame, launch_browser, need_chromium, open_page, stroke
 from waiting import wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 TRAIN_STEPS = 300     # edges2digits: ~90% of held-out edge maps read as their digit after 300-400 steps (bench/)
 
 
 @pytest.fixture(scope="module")
 def served():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url):
         yield playground, url
 
@@ -34,39 +28,13 @@ def src(page, elem_id):
     return page.evaluate(f"() => document.querySelector('#{elem_id} img')?.getAttribute('src') || ''")
 
 
-def stroke(page, points, origin, scale):
-    """Drag the mouse through canvas points (in canvas pixels, 0-255) with the button held."""
-    def to_screen(p):
-        return origin[0] + p[0] * scale, origin[1] + p[1] * scale
-    page.mouse.move(*to_screen(points[0]))
-    page.mouse.down()
-    for a, b in zip(points, points[1:]):
-        for t in (0.25, 0.5, 0.75, 1.0):
-            page.mouse.move(*to_screen((a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)))
-    page.mouse.up()
-
-
-def canvas_frame(page):
-    """(screen x, y of the canvas's pixel (0, 0), screen px per canvas px): the white drawing square is centred in
-    the editor's pixi canvas and shown at the zoom its toolbar prints (e.g. "113%")."""
-    box = page.locator("#gp-sketch canvas").first.bounding_box()
-    zoom = page.evaluate("() => [...document.querySelectorAll('#gp-sketch *')].map(e => e.textContent.trim())"
-                         ".find(t => /^\\d+%$/.test(t)) || '100%'")
-    scale = float(zoom.rstrip("%")) / 100
-    side = 256 * scale
-    return (box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2), scale
-
-
 def test_a_sketch_turns_into_a_digit_with_the_live_run(served):
     from playwright.sync_api import sync_playwright
     playground, url = served
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url, wait_until="load")
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, url, errors, width=1400, height=1000)
         page.locator("#gp-intro").wait_for(timeout=60_000)
         sid = page.evaluate("() => window.__gradio_session_hash__")
         train = playground.train

@@ -4,36 +4,29 @@ digit drawn with the mouse and on a held-out example. The runs are trained throu
 here; GP_TX_STEPS=cyclegan,styles trains longer for screenshots worth looking at). Screenshots go to
 test-artifacts/translate-1*.png."""
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from apphelpers import running_app
-from test_browser_translate import ARGS, canvas_frame, src, stroke
+from browserhelpers import ARTIFACTS, canvas_frame, launch_browser, need_chromium, open_page, stroke
+from test_browser_translate import src
 from waiting import wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 STEPS = dict(zip(("cyclegan-digits", "digit-styles"), map(int, os.environ.get("GP_TX_STEPS", "20,10").split(","))))
 SEVEN = ([(70, 45), (185, 45)], [(185, 45), (150, 120), (115, 215)])
 
 
 @pytest.fixture(scope="module")
 def served():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url):
         yield playground, url
 
 
 def open_translate(playground, url, p, preset):
     """A page whose live run is the preset trained STEPS[preset] steps, on the Translate tab with a 7 drawn."""
-    browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url, wait_until="load")
+    browser, errors = launch_browser(p), []
+    page = open_page(browser, url, errors, width=1400, height=1100)
     page.locator("#gp-intro").wait_for(timeout=60_000)
     sid = page.evaluate("() => window.__gradio_session_hash__")
     train = playground.train

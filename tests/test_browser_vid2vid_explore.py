@@ -2,18 +2,10 @@
 trained a few steps through the service, becomes Explore's source; the panel appears with a clip playing (an
 animated GIF), a picked path (circle) and a path drawn with the mouse each render a new clip. Screenshot:
 test-artifacts/18-vid2vid-explore.png (look at it)."""
-import shutil
-from pathlib import Path
-
-import pytest
-
 from apphelpers import running_app
+from browserhelpers import ARTIFACTS, launch_browser, need_chromium, open_page
 from waiting import wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 TRAIN_STEPS = 40          # enough for a clip to look like something; the test checks the wiring, not the quality
 
 
@@ -27,15 +19,10 @@ def clip_src(page) -> str:
 
 def test_a_live_vid2vid_run_renders_a_picked_and_a_drawn_path():
     from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `apt-get install -y chromium` (bash .ci/run does it)")
-    ARTIFACTS.mkdir(exist_ok=True)
+    need_chromium()
     with running_app(max_trainers=2) as (playground, url), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url, wait_until="load")
+        browser, errors = launch_browser(p), []
+        page = open_page(browser, url, errors, width=1400, height=1000)
         page.locator("#gp-start").wait_for(timeout=60_000)
         sid = page.evaluate("() => window.__gradio_session_hash__")
         train = playground.train
