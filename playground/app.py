@@ -223,7 +223,7 @@ def launch_kwargs(playground: Playground) -> dict:
     from playground import cache_writes
     from playground.http_limits import BodyLimit
     from playground.leave import HEAD_JS, leave_route
-    from playground.page_style import PAGE_CSS
+    from playground.page_style import PAGE_CSS, PAGE_HEAD
     from playground.queue_fairness import QueueFairness
 
     cache_writes.install()
@@ -231,7 +231,7 @@ def launch_kwargs(playground: Playground) -> dict:
     save_dir.mkdir(parents=True, exist_ok=True)
     app_kwargs = {"middleware": [Middleware(BodyLimit), Middleware(QueueFairness)],
                   "routes": [leave_route(playground.registry.drop)]}
-    return {"head": plotly_head() + HEAD_JS, "css": CSS + PAGE_CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
+    return {"head": plotly_head() + HEAD_JS + PAGE_HEAD, "css": CSS + PAGE_CSS, "allowed_paths": [str(PLOTLY_JS.parent), str(save_dir)],
             "max_file_size": f"{playground.settings.max_upload_mb}mb", "show_error": False, "ssr_mode": False,
             "state_session_capacity": 2000, "run_history": False, "theme": gr.themes.Soft(primary_hue="purple"),
             "app_kwargs": app_kwargs}

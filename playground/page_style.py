@@ -2,8 +2,9 @@
 
 Added to app.CSS by launch_kwargs. Phones (390 px wide): every plot takes the full width, one under another (two
 side by side were ~130 px each), and the Explore tab's image stays on screen, above the sliders, while they move.
-(Seen at 390x844: the image column comes first; its position: sticky does NOT yet hold it on screen while
-the sliders scroll, an ancestor's overflow defeats it: still to do.) Dark theme (?__theme=dark): the plots take the page's text colour in playground/live_plot.py; here only HTML parts.
+(Seen at 390x844: sticky had no effect because Gradio's .gradio-container has overflow: hidden, which makes it the
+sticky element's scroll container though it never scrolls; on phones it clips instead (overflow: clip makes no
+scroll container), so the image sticks to the top of the window while the sliders below it scroll.) Dark theme (?__theme=dark): the plots take the page's text colour in playground/live_plot.py; here only HTML parts.
 A new answer to a command (Step, Rewind, ...) flashes once, so a single step visibly did something.
 """
 
@@ -18,9 +19,13 @@ PAGE_CSS = """
               color: var(--body-text-color); }
 @media (max-width: 720px) {
   .gp-live-plot { min-width: 100% !important; flex-basis: 100% !important; }
-  #gp-explore-view { order: -1; position: sticky; top: 0; z-index: 20;
+  #gp-explore-view { order: -1; position: sticky; top: 0; z-index: 100;
                      background: var(--background-fill-primary); padding-bottom: 4px; }
   #gp-explore-view #gp-explore-image { height: 210px !important; }
   #gp-explore-view #gp-class-strip { display: none; }
 }
 """
+
+# In <head> (launch(head=...)), not in css=: Gradio prefixes every css= selector with .gradio-container, so a rule
+# for .gradio-container itself never matched (measured: its overflow stayed hidden).
+PAGE_HEAD = """<style>@media (max-width: 720px) { .gradio-container { overflow: clip !important; } }</style>"""
