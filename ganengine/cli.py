@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=float, dest="ema_decay", help="EMA decay of G's weights (0 = off)")
     t.add_argument("--seed", type=int)
     t.add_argument("--device", choices=DEVICES)
-    t.add_argument("--threads", type=int, help="torch CPU threads (default: every core)")
+    t.add_argument("--threads", type=int, help="torch CPU threads (default: every core; 1 for a small step, ganengine.device)")
     t.add_argument("--data-root", help="folder for torchvision datasets (default ./data)")
     t.add_argument("--points", dest="points_path", help="CSV or .npy of N x 2 points (with --data points)")
     t.add_argument("--folder", dest="folder_path", help="image folder (with --data folder)")
@@ -160,8 +160,7 @@ def cmd_train(args) -> int:
             for row in rows:
                 metrics_file.write(json.dumps({c: _json_number(v) for c, v in zip(columns, row)}) + "\n")
 
-    from ganengine.device import default_threads
-    threads = args.threads if args.threads is not None else default_threads(headless=True)
+    threads = args.threads  # None: the Trainer picks (every core; 1 for a small step: ganengine.device)
     threads = ctx.threads if ctx is not None else threads
     trainer = Trainer(config=config, knobs=knobs, max_steps=args.steps or 0, max_seconds=seconds,
                       threads=threads, on_rows=on_rows)
