@@ -13,6 +13,7 @@ change's own effect on a machine whose speed drifts.
 
   python -m bench.small_step rates --threads 1 --pairs 4 --seconds 3
   python -m bench.small_step quality --data ring8 --seeds 5 6 7 8 9
+  python -m bench.small_step quality --data ring8 --seeds 5 --variants after   (the engine as it is, one seed)
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def rates(threads: int, pairs: int, seconds: float) -> tuple[str, dict]:
     return text, out
 
 
-def quality(data: str, seeds: list, every: float) -> tuple[str, dict]:
+def quality(data: str, seeds: list, every: float, variants=VARIANTS) -> tuple[str, dict]:
     from bench.presets import TARGETS
     from ganengine.metrics.evaluate import evaluate_generator
     from ganengine.presets import preset_for_data
@@ -69,7 +70,7 @@ def quality(data: str, seeds: list, every: float) -> tuple[str, dict]:
     budget, ok = preset.seconds, TARGETS[data]
     rows, out = [], []
     for seed in seeds:
-        for v in VARIANTS:
+        for v in variants:
             use(v)
             config, knobs = preset.build(seed=seed)
             trainer = Trainer(config=config, knobs=knobs)
@@ -104,12 +105,18 @@ def main(argv=None) -> None:
     p.add_argument("--data", default="ring8", choices=("ring8", "grid25"))
     p.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8, 9])
     p.add_argument("--every", type=float, default=5.0)
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
+                   help="quality: which optimiser variants to run per seed (default both, interleaved)")
     p.add_argument("--json", default="")
     a = p.parse_args(argv)
     from ganengine.device import configure_threads
     threads = configure_threads(a.threads or None, headless=True)
     t0 = time.perf_counter()
-    text, data = rates(threads, a.pairs, a.seconds) if a.what == "rates" else quality(a.data, a.seeds, a.every)
+    if a.what == "rates":
+        text, data = rates(threads, a.pairs, a.seconds)
+    else:
+        text, data = quality(a.data, a.seeds, a.every, a.variants)
+        threads = torch.get_num_threads()  # the Trainer's own choice (ganengine.device: 1 for a small step)
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     head = (f"{machine()['date']}, {threads} torch thread(s), load average {' '.join(load)} at the end, "

@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=float, dest="ema_decay", help="EMA decay of G's weights (0 = off)")
     t.add_argument("--seed", type=int)
     t.add_argument("--device", choices=DEVICES)
-    t.add_argument("--threads", type=int, help="torch CPU threads (default: every core)")
+    t.add_argument("--threads", type=int, help="torch CPU threads (default: every core; 1 for a small step, ganengine.device)")
     t.add_argument("--data-root", help="folder for torchvision datasets (default ./data)")
     t.add_argument("--points", dest="points_path", help="CSV or .npy of N x 2 points (with --data points)")
     t.add_argument("--folder", dest="folder_path", help="image folder (with --data folder)")

@@ -58,8 +58,7 @@ def cmd_train(args) -> int:
             for row in rows:
                 metrics_file.write(json.dumps({c: _json_number(v) for c, v in zip(columns, row)}) + "\n")
 
-    from ganengine.device import default_threads
-    threads = args.threads if args.threads is not None else default_threads(headless=True)
+    threads = args.threads  # None: the Trainer picks (every core; 1 for a small step: ganengine.device)
     threads = ctx.threads if ctx is not None else threads
     trainer = Trainer(config=config, knobs=knobs, max_steps=args.steps or 0, max_seconds=seconds,
                       threads=threads, on_rows=on_rows)

@@ -9,7 +9,11 @@ CPU (MNIST MLP GAN and DCGAN-28 at batch 64; bench/RESULTS.md has the current fi
   OMP_WAIT_POLICY=PASSIVE were no faster than 1 thread, which kept its speed.
 So the CLI (headless) uses every core, and a UI process sets OMP_WAIT_POLICY=PASSIVE before importing torch
 (app.py does) and trains on 1 thread on a machine with at most 2 cores, leaving a core to the server.
-GAN_THREADS overrides both.
+Small steps (estimated under SMALL_STEP_FLOPS, ganengine.cost: the 2-D MLP presets) train on 1 thread everywhere:
+their ops are too small to split, so a second thread only adds OpenMP fork/join, and a spinning worker that another
+process has descheduled stalls every op. Measured (bench/RESULTS.md section 6): the ring8 preset step on the idle
+machine ran 481 it/s on 1 thread against 408 on 2; on the shared machine (load ~10) 85-145 against 3 it/s.
+GAN_THREADS overrides all of these.
 """
 from __future__ import annotations
 
@@ -35,24 +39,44 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def default_threads(*, headless: bool = False) -> int:
-    """Intra-op threads for training: GAN_THREADS if set; headless, every core; beside a UI, 1 on machines with at
-    most 2 cores, else cores - 1."""
+SMALL_STEP_FLOPS = 2e8  # below this estimated cost per iteration, 1 thread (the ring8 step: 36 MFLOP; MNIST MLP: 1.2 G)
+
+
+def default_threads(*, headless: bool = False, step_flops: float = 0.0) -> int:
+    """Intra-op threads for training: GAN_THREADS if set; 1 for a step estimated under SMALL_STEP_FLOPS (0: not
+    known); headless, every core; beside a UI, 1 on machines with at most 2 cores, else cores - 1."""
     env = os.environ.get("GAN_THREADS", "").strip()
     if env:
         try:
             return max(1, int(env))
         except ValueError:
             raise ConfigError(f"GAN_THREADS must be a whole number, got {env!r}") from None
+    if 0 < step_flops < SMALL_STEP_FLOPS:
+        return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if headless:
         return cores
     return 1 if cores <= 2 else cores - 1
 
 
-def configure_threads(n: int | None = None, *, headless: bool = False) -> int:
+def configure_threads(n: int | None = None, *, headless: bool = False, step_flops: float = 0.0) -> int:
     """Set torch's intra-op thread count (process-wide) and return it."""
-    n = default_threads(headless=headless) if n is None else max(1, int(n))
+    n = default_threads(headless=headless, step_flops=step_flops) if n is None else max(1, int(n))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+def run_step_flops(run) -> float:
+    """The estimated FLOPs of one iteration of a GANRun at its current batch size (ganengine.cost), kept on the run;
+    0 when it cannot be estimated."""
+    key = (run.knobs.batch_size, run.knobs.d_steps, run.knobs.loss, run.knobs.r1_weight > 0, run.knobs.gp_weight > 0)
+    cached = getattr(run, "_step_flops_cache", None)
+    if cached is None or cached[0] != key:
+        from ganengine.cost import step_flops
+        try:
+            flops = float(step_flops(run.config, run.knobs, run.spec))
+        except Exception:  # an estimate only steers the thread count; a family the estimate cannot build keeps the default
+            flops = 0.0
+        cached = run._step_flops_cache = (key, flops)
+    return cached[1]

@@ -24,7 +24,7 @@ import numpy as np
 
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.cost import COST_KNOBS, check_step_cost, step_flops
-from ganengine.device import configure_threads
+from ganengine.device import configure_threads, run_step_flops
 from ganengine.quality_monitor import QualityMonitor
 from ganengine.render_pool import render_pool
 from ganengine.run import Event, GANRun
@@ -458,8 +458,9 @@ class Trainer:
         return None
 
     def _loop(self) -> None:
-        configure_threads(self._threads, headless=self._exit_when_idle)
         run = self.run
+        configure_threads(self._threads, headless=self._exit_when_idle,
+                          step_flops=run_step_flops(run) if self._threads is None else 0.0)
         clock = time.perf_counter
         last_gather = last_publish = clock()
         idle = 0.0
