@@ -477,10 +477,14 @@ class Trainer:
                         break
                     self._busy = False
                     self._cv.notify_all()
-                    if self._exit_when_idle:
+                    pause = 0.05 if self._waiters else self._pace_wait()   # read once: it moves with the clock
+                    paced = self._running and self._pace and not self._commands
+                    if paced and pause is None:
+                        continue              # the paced step fell due since _next_work looked: take it now
+                    if self._exit_when_idle and not paced:
                         return
                     t0 = clock()
-                    self._cv.wait(0.05 if self._waiters else self._pace_wait())
+                    self._cv.wait(pause)      # None only when nothing is due: a command or a setting wakes it
                     idle += clock() - t0
             kind, shown = work
             try:

@@ -128,3 +128,16 @@ def test_a_paced_run_computes_what_a_full_speed_run_computes():
     finally:
         fast.close()
         slow.close()
+
+
+def test_a_paced_foreground_run_trains_to_its_limit():
+    """Review finding: run_foreground returned as soon as a paced step was not yet due (it took the wait for idle)."""
+    config, knobs = get_preset("ring8").build(width=16, batch_size=32)
+    t = Trainer(config=config, knobs=knobs, max_steps=8)
+    try:
+        t.set_pace(100)
+        started = time.monotonic()
+        t.run_foreground()
+        assert t.run.step == 8 and time.monotonic() - started >= 0.06   # 8 steps at <= 100 steps/s
+    finally:
+        t.close()
