@@ -237,6 +237,7 @@ def test_cli_trains_samples_pairs_from_one_z_and_evaluates(tmp_path, capsys):
         ga, gb = G(sample_latents(5, 8, 2))                  # the same z for both images of a pair
     np.testing.assert_allclose(a, ga.numpy(), atol=1e-6)
     np.testing.assert_allclose(b, gb.numpy(), atol=1e-6)
+    np.testing.assert_array_equal(z, sample_latents(5, 8, 2).numpy())   # the file's z is the pairs' z
     capsys.readouterr()
     assert main(["sample", str(ckpt), "--out", str(tmp_path / "x.npy")]) == 2
     assert "a cogan checkpoint samples into .npz files" in capsys.readouterr().err
