@@ -1,7 +1,7 @@
 """What one training iteration costs, estimated before anything is built: FLOPs and activation memory.
 
 The models are built on PyTorch's "meta" device (shapes only, no memory, no arithmetic) and one forward pass of G
-and of D at the knobs' batch size runs there under ``torch.utils.flop_counter.FlopCounterMode``, which counts the
+and of D at the knobs' batch size runs there under a counter of torch.utils.flop_counter's FLOP formulas (``_Flops``), which counts the
 FLOPs of every matmul and convolution from the shapes. One iteration (ganengine.run) is then, with backward costing
 about twice its forward (gradients for the weights and for the inputs):
   each of the d_steps D updates: G forward + D forward on real and fake + their backward   = G + 6 D
@@ -103,10 +103,30 @@ class _OutputBytes(TorchDispatchMode):
         return out
 
 
+class _Flops(TorchDispatchMode):
+    """Adds up the FLOPs of every op torch's flop counter knows (torch.utils.flop_counter.flop_registry: matmuls,
+    convolutions, attention), as FlopCounterMode counts them. Not FlopCounterMode itself: it enters a ModuleTracker,
+    whose module hooks are process-wide (torch.nn.modules.module.register_module_forward_pre_hook) and reached every
+    other thread's training while an estimate ran: another visitor's R1 step (autograd.grad) then failed with "A leaf
+    node was passed to _will_engine_execute_node". A dispatch mode is the calling thread's only."""
+
+    def __init__(self):
+        super().__init__()
+        from torch.utils.flop_counter import flop_registry  # imported on first use: it takes ~0.5 s
+        self.registry, self.total = flop_registry, 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        count = self.registry.get(func._overloadpacket)
+        if count is not None:
+            self.total += count(*args, **kwargs, out_val=out)
+        return out
+
+
 def step_cost(config: RunConfig, knobs: Knobs, spec: Optional[DataSpec] = None) -> StepCost:
     """Estimate one iteration's cost at knobs.batch_size on the meta device. ConfigError if the models would be
     over ganengine.models.MAX_MODEL_PARAMS or cannot be built."""
-    from torch.utils.flop_counter import FlopCounterMode  # imported on first use: it takes ~0.5 s
     family = family_class(config.family)
     spec = spec or family.guess_spec(config)
     b = knobs.batch_size
@@ -114,13 +134,13 @@ def step_cost(config: RunConfig, knobs: Knobs, spec: Optional[DataSpec] = None) 
         nets = build_nets(family, config, spec)
         g_forward, d_forward = family.cost_forwards(nets, config, spec, b)  # the family's G and D calls
         with torch.no_grad():
-            g_count, g_bytes = FlopCounterMode(display=False), _OutputBytes()
+            g_count, g_bytes = _Flops(), _OutputBytes()
             with g_count, g_bytes:
                 fake = g_forward()
-            d_count, d_bytes = FlopCounterMode(display=False), _OutputBytes()
+            d_count, d_bytes = _Flops(), _OutputBytes()
             with d_count, d_bytes:
                 d_forward(fake)
-    g, d = g_count.get_total_flops(), d_count.get_total_flops()
+    g, d = g_count.total, d_count.total
     per_d = g + 6 * d
     if knobs.r1_weight > 0:
         per_d += 4 * d
