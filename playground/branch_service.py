@@ -131,6 +131,8 @@ class BranchService:
             return refused(f"⚠ could not read the data ({os_reason(err)})")
         branch.set_limits(max_steps=fork.step + left[0] if left[0] else 0,
                           max_seconds=fork.train_seconds + left[1] if left[1] else 0.0)
+        if s.pace:
+            branch.set_pace(s.pace)                    # the page's Speed: both runs at the same watchable pace
         where = f"step {fork.step:,}" if fork.step == asked else \
             f"step {fork.step:,} (the nearest restore point at or before the frame at step {asked:,})"
         label = KNOB_LABELS.get(knob, knob)
