@@ -64,8 +64,12 @@ def build_branch_panel(service: TrainService) -> BranchPanel:
             discard = gr.Button("✕ Discard branch", size="sm", variant="stop", elem_id="gp-branch-discard")
         reply = gr.Markdown("", elem_id="gp-branch-reply")
         with gr.Row(equal_height=False):
-            settings = gr.HTML("", elem_id="gp-branch-settings")
-            samples = gr.HTML("", elem_id="gp-branch-samples")
+            # columns with a min width: on a phone the two wrap (one above the other) instead of squeezing the
+            # samples beside the table
+            with gr.Column(min_width=300):
+                settings = gr.HTML("", elem_id="gp-branch-settings")
+            with gr.Column(min_width=300):
+                samples = gr.HTML("", elem_id="gp-branch-samples")
         losses = live_plot(elem_id="gp-branch-losses")
         quality = gr.HTML("", elem_id="gp-branch-quality")
         with gr.Row():
