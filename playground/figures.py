@@ -42,8 +42,10 @@ def loss_figure(metrics: dict, events) -> dict:
         x, y = _series(metrics, key)                                      # y2 belongs to the event markers)
         data.append({**_line(x, y, key.replace("schedule/", ""), REAL, dash="dash", width=1.5), "yaxis": "y4",
                      "line": {"color": REAL, "width": 1.5, "dash": "dash", "shape": "hv"}})
-    if schedules:
+    if schedules:  # ticks at the schedule's own values (2, 4, 8): an overlaying axis otherwise syncs to y's grid
+        levels = sorted({float(v) for k in schedules for v in _series(metrics, k)[1] if np.isfinite(v)})[:12]
         layout["yaxis4"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                            "tickmode": "array", "tickvals": levels, "ticktext": [f"{v:g}" for v in levels],
                             "title": {"text": ", ".join(k.replace("schedule/", "") for k in schedules)}}
         layout["margin"]["r"] = 56
     _event_markers(events, layout, float(metrics["step"][-1]))

@@ -94,3 +94,4 @@ def test_a_schedule_keeps_its_axis_when_settings_change():
     trace = [t for t in fig["data"] if t.get("name") == "seq_len"][0]
     assert trace["yaxis"] == "y4" and fig["layout"]["yaxis4"]["title"]["text"] == "seq_len"
     assert fig["layout"]["yaxis2"]["visible"] is False                   # the markers' own hidden axis
+    assert fig["layout"]["yaxis4"]["tickvals"] == [2, 4, 8]           # labelled at its own levels, not y's grid
