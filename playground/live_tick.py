@@ -29,6 +29,7 @@ class Tick:
     classes: Optional[str] = None
     diagnosis: Optional[str] = None
     how_to_read: Optional[str] = None  # "How to read this", for the loss and family in use
+    quality_help: Optional[str] = None  # what the quality plot measures, for the family (or 2-D data) in use
     running: bool = False
 
 
@@ -83,10 +84,11 @@ def tick_for(s) -> Tick:
     diag = diagnosis_text(snap)
     if sent.get("diagnosis") != diag:
         sent["diagnosis"] = tick.diagnosis = diag
-    reading = (snap.knobs.loss, snap.config.family)
+    reading = (snap.knobs.loss, snap.config.family, snap.config.is_points)
     if sent.get("how_to_read") != reading:
         sent["how_to_read"] = reading
         tick.how_to_read = texts.how_to_read(*reading)
+        tick.quality_help = texts.quality_help(snap.config.family, snap.config.is_points)
     return tick
 
 

@@ -22,14 +22,10 @@ D step moved the verdict.
 **Gradient norms** say how hard each player is pushed. If |grad G| collapses while D(G(z)) ≈ 0, G has stopped
 learning: the *vanishing gradient* of the minimax loss (try the "D wins" preset, then switch the loss to *ns*).
 
-**D's outputs** (images): histograms of D's verdict on the latest real (green) and fake (purple) batches. Apart
-at first, they slide together onto 0.5 as G gets better: the image-data version of GAN Lab's greying heatmap.
+**D's verdicts**: histograms of D's verdict on the latest real (green) and fake (purple) batches. Apart
+at first, they slide together onto 0.5 as G gets better: for images, the version of GAN Lab's greying heatmap.
 
-**Data space** (2-D data): the background is D's verdict everywhere (green = "real", purple = "fake", grey = "can't
-tell"), green dots are real samples, purple dots G's samples from the same fixed noise, and magenta strokes show
-where G's loss pushes each fake next. At equilibrium the map turns grey and the purple covers the green.
-
-**Dotted lines** on the curves mark every setting you changed, so you can see what it did.
+{data_space}**Dotted lines** on the curves mark every setting you changed, so you can see what it did.
 """
 
 # What the loss curves sit at when D can no longer tell real from fake (D's logit 0, D(.) = 0.5), per loss knob
@@ -61,47 +57,68 @@ FAMILY_LOSS_NOTE = {
 }
 
 
-def how_to_read(loss: str = "ns", family: str = "gan") -> str:
-    """The "How to read this" text, its losses paragraph for the loss and family in use."""
+DATA_SPACE = """**Data space**: the background is D's verdict everywhere (green = "real", purple = "fake", grey = "can't
+tell"), green dots are real samples, purple dots G's samples from the same fixed noise, and magenta strokes show
+where G's loss pushes each fake next. At equilibrium the map turns grey and the purple covers the green.
+
+"""
+
+
+def how_to_read(loss: str = "ns", family: str = "gan", points: bool = False) -> str:
+    """The "How to read this" text: its losses paragraph for the loss and family in use, the data-space paragraph
+    only for 2-D data (where that view is drawn)."""
     losses = (f"**Losses.** {LOSS_EQUILIBRIUM.get(loss, LOSS_EQUILIBRIUM['ns'])}{FAMILY_LOSS_NOTE.get(family, '')} "
               f"GAN losses do not fall steadily like a classifier's: they see-saw as each player answers the other. "
               f"A Loss D that drops toward its floor while Loss G climbs means D is winning.")
-    return HOW_TO_READ.replace("{losses}", losses)
+    return HOW_TO_READ.replace("{losses}", losses).replace("{data_space}", DATA_SPACE if points else "")
 
 
-QUALITY_HELP = """
-**Quality** is measured every few seconds on a frozen copy of G (2,500 samples), off the training thread.
-2-D mixtures: *modes captured* and *% high quality* (a sample within 3σ of a centre; 98.9% is the ceiling for a
-perfect generator) as in the PacGAN/VEEGAN papers, whose numbers are drawn as reference lines. Digits: a small
-classifier shipped with the app sorts the samples into classes (the mode-collapse meter) and gives
-**FD (classifier features)**, a Fréchet distance like FID but in that classifier's features: compare it with its
-*real-vs-real floor*, not with published FIDs. Translation (pix2pix): G's outputs for the 500 held-out pairs,
-never trained on: the share the classifier reads as the source digit (the digit analogue of the paper's FCN-score),
-per class beside it, and PSNR and SSIM against the real digit (higher is closer). CycleGAN: the share of held-out
-digits that keep their class through G_AB and G_BA, the cycle L1 (how well A → B → A comes back) and the L1 to the
-known true target. Style transfer: content kept (held-out digits re-rendered in each style and still read as their
-digit), style match (a texture-statistics classifier names the style asked for) and change against the true
-rendering, overall and per style.
-SRGAN: the 500 held-out digits upscaled from their low-res versions, against bicubic upscaling of the same inputs:
-the share the classifier reads as the right digit, PSNR, SSIM and edge strength (the Sobel gradient of the outputs
-as a % of the real digits': a sharpness meter). The **perception-distortion trade-off** (Blau & Michaeli 2018):
-the MSE warm-up (SRResNet) gives the highest PSNR, because the mean of all the sharp digits a blurry input could be
-is the answer with the least squared error, and that mean is blurry. D punishes blur, so raising the adversarial
-weight makes strokes crisper and edge strength higher while PSNR falls: a sharp stroke a pixel off costs more
-squared error than a blur (Ledig et al. 2017 report the same: SRGAN's PSNR below SRResNet's, its opinion score far
-above).
-Progressive GAN: FD (digits) and the **sliced Wasserstein distance** (SWD, the
-ProGAN paper's measure: random 7×7 patches of each Laplacian-pyramid level, projected on random directions and
-compared; needs no pretrained network) on G's samples at 32 px, whatever level it has grown to; the 32 px band
-measures fine detail, the 16 px low-pass the coarse shapes.
-CoGAN: on 500 fixed z, the share of pairs G1(z), G2(z) read as the same digit
-(the negative turned back, edges read by their nearest real edge image), the same with partners shuffled (what
-chance gives), the pixel agreement of G2(z) with the known transform of G1(z), and the digit classes present.
-vid2vid: G's clips for held-out moving digits: the share of frames the classifier
-reads as the clip's digit, the share of clips whose digit keeps one class in every frame, the warp error (each frame
-against the previous one moved by the digit's known motion: 0 for a real clip, higher when strokes flicker) and the
-L1 to the real frames.
-"""
+QUALITY_INTRO = "**Quality** is measured every few seconds on a frozen copy of G, off the training thread. "
+# What the quality plot measures, per kind of run (the family, or 2-D data for the gan family).
+QUALITY_BY_FAMILY = {
+    "points": "2-D mixtures: *modes captured* and *% high quality* (a sample within 3σ of a centre; 98.9% is the "
+              "ceiling for a perfect generator) as in the PacGAN/VEEGAN papers, whose numbers are drawn as reference "
+              "lines. Other 2-D data (spiral, moons, drawn points): a distance between real and fake samples.",
+    "gan": "Digits (2,500 samples): a small classifier shipped with the app sorts the samples into classes (the "
+           "mode-collapse meter; an \"unrecognisable\" bucket for what it cannot read) and gives **FD (classifier "
+           "features)**, a Fréchet distance like FID but in that classifier's features: compare it with its "
+           "*real-vs-real floor*, not with published FIDs.",
+    "pix2pix": "Translation (pix2pix): G's outputs for the 500 held-out pairs, never trained on: the share the "
+               "classifier reads as the source digit (the digit analogue of the paper's FCN-score), per class beside "
+               "it, and PSNR and SSIM against the real digit (higher is closer).",
+    "cyclegan": "CycleGAN: the share of held-out digits that keep their class through G_AB and G_BA, the cycle L1 "
+                "(how well A → B → A comes back) and the L1 to the known true target.",
+    "styles": "Style transfer: content kept (held-out digits re-rendered in each style and still read as their "
+              "digit), style match (a texture-statistics classifier names the style asked for) and change against "
+              "the true rendering, overall and per style.",
+    "srgan": "SRGAN: the 500 held-out digits upscaled from their low-res versions, against bicubic upscaling of the "
+             "same inputs: the share the classifier reads as the right digit, PSNR, SSIM and edge strength (the "
+             "Sobel gradient of the outputs as a % of the real digits': a sharpness meter). The "
+             "**perception-distortion trade-off** (Blau & Michaeli 2018): the MSE warm-up (SRResNet) gives the "
+             "highest PSNR, because the mean of all the sharp digits a blurry input could be is the answer with the "
+             "least squared error, and that mean is blurry. D punishes blur, so raising the adversarial weight makes "
+             "strokes crisper and edge strength higher while PSNR falls: a sharp stroke a pixel off costs more "
+             "squared error than a blur (Ledig et al. 2017 report the same: SRGAN's PSNR below SRResNet's, its "
+             "opinion score far above).",
+    "progan": "Progressive GAN: FD (digits) and the **sliced Wasserstein distance** (SWD, the ProGAN paper's "
+              "measure: random 7×7 patches of each Laplacian-pyramid level, projected on random directions and "
+              "compared; needs no pretrained network) on G's samples at 32 px, whatever level it has grown to; the "
+              "32 px band measures fine detail, the 16 px low-pass the coarse shapes.",
+    "cogan": "CoGAN: on 500 fixed z, the share of pairs G1(z), G2(z) read as the same digit (the negative turned "
+             "back, edges read by their nearest real edge image), the same with partners shuffled (what chance "
+             "gives), the pixel agreement of G2(z) with the known transform of G1(z), and the digit classes present.",
+    "vid2vid": "vid2vid: G's clips for held-out moving digits: the share of frames the classifier reads as the "
+               "clip's digit, the share of clips whose digit keeps one class in every frame, the warp error (each "
+               "frame against the previous one moved by the digit's known motion: 0 for a real clip, higher when "
+               "strokes flicker) and the L1 to the real frames.",
+}
+
+
+def quality_help(family: str = "gan", points: bool = False) -> str:
+    """What the quality plot measures for the run in use (one paragraph, not every family's)."""
+    key = "points" if points else family
+    return QUALITY_INTRO + QUALITY_BY_FAMILY.get(key, QUALITY_BY_FAMILY["gan"])
+
 
 EXPLORE_HELP = """
 ### Play with a generator

@@ -160,7 +160,7 @@ def build_train_tab(service: TrainService) -> dict:
                     with gr.Row():
                         quality = live_plot(elem_id="gp-plot-quality")
                         classes = live_plot(height=220, elem_id="gp-plot-classes")
-                    gr.Markdown(texts.QUALITY_HELP)
+                    quality_help = gr.Markdown(texts.quality_help(), elem_id="gp-quality-help")
                 branch_panel = build_branch_panel(service)   # issue 15: branch and compare (playground/branch_compare.py)
         timer = gr.Timer(1.0)
         link_timer = gr.Timer(2.0)
@@ -323,7 +323,8 @@ def build_train_tab(service: TrainService) -> dict:
         button.click(command(lambda sid, kind=kind: step_and_report(service, sid, kind)), None, reply)
     reset.click(command(service.reset), None, reply)
 
-    tick_outputs = [counter, status, losses, dprob, gradnorm, panel, grid, timeline, quality, classes, diagnosis, how]
+    tick_outputs = [counter, status, losses, dprob, gradnorm, panel, grid, timeline, quality, classes, diagnosis, how,
+                    quality_help]
 
     @guarded(lambda msg: skips(len(tick_outputs)))
     def on_tick(request: gr.Request):
@@ -333,7 +334,8 @@ def build_train_tab(service: TrainService) -> dict:
             return gr.skip() if v is None else v
         timeline_update = gr.skip() if t.timeline_max is None else gr.update(maximum=max(t.timeline_max, 1))
         return (t.counter, t.status, opt(t.losses), opt(t.dprob), opt(t.gradnorm), opt(t.panel), opt(t.grid_html),
-                timeline_update, opt(t.quality), opt(t.classes), opt(t.diagnosis), opt(t.how_to_read))
+                timeline_update, opt(t.quality), opt(t.classes), opt(t.diagnosis), opt(t.how_to_read),
+                opt(t.quality_help))
 
     timer.tick(on_tick, None, tick_outputs, concurrency_limit=None, show_progress="hidden", queue=False)
 

@@ -207,14 +207,26 @@ def test_how_to_read_follows_the_loss_and_family_in_use(service):
     service.apply_setup("v1", small_ring(service))
     service.step("v1", "both", 1)
     service.registry.session("v1").live_trainer.wait_idle(20)
-    first = service.tick("v1").how_to_read
-    assert "log 2 ≈ 0.69" in first
+    tick = service.tick("v1")
+    first = tick.how_to_read
+    assert "log 2 ≈ 0.69" in first and "Data space" in first             # 2-D data: the field is drawn
+    assert "modes captured" in tick.quality_help and "SRGAN" not in tick.quality_help   # only this run's measure
     assert service.tick("v1").how_to_read is None                    # sent once until it changes
     assert service.set_knob("v1", "loss", "hinge").ok
     service.step("v1", "both", 1)
     service.registry.session("v1").live_trainer.wait_idle(20)
     hinge = service.tick("v1").how_to_read
     assert "Hinge" in hinge and "0.69" not in hinge
+
+
+def test_the_reading_texts_follow_the_family():
+    """Issue 15: the texts follow the family in use: no 2-D data-space paragraph beside a video family's views, and
+    the quality help names only the measure of the run in use (it listed all eight families)."""
+    from playground import texts
+    video = texts.how_to_read("ns", "vid2vid", points=False)
+    assert "Data space" not in video and "temporal D" in video
+    assert "warp error" in texts.quality_help("vid2vid") and "CoGAN" not in texts.quality_help("vid2vid")
+    assert "FD (classifier" in texts.quality_help("gan") and "modes captured" in texts.quality_help("gan", True)
 
 
 def test_a_new_setup_says_which_run_it_replaced(service):
