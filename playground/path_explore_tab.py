@@ -16,7 +16,8 @@ from playground.views import image_html
 
 HELP = ("**A digit along a path.** A vid2vid G draws each frame from the digit's edges at that frame's position and "
         "the frame it drew before, moved by the motion. Pick a held-out digit and a path, or draw one on the canvas "
-        "(one stroke: where the digit's centre goes; the clip follows it from one end to the other).")
+        "(one stroke: where the digit's centre goes; the clip follows it from one end to the other, and renders when "
+        "you release the mouse).")
 
 
 def build_path_panel(service: ExploreService):
@@ -37,7 +38,7 @@ def build_path_panel(service: ExploreService):
                                       brush=gr.Brush(colors=["#000000"], color_mode="fixed",
                                                      default_size=BRUSH_RADIUS),
                                       eraser=gr.Eraser(default_size=ERASER_RADIUS),
-                                      label="Draw a path (release the mouse to render it)", elem_id="gp-path-sketch")
+                                      label="Draw a path", elem_id="gp-path-sketch")
                 bound_blob_storage(sketch)
                 render = gr.Button("Render the clip", size="sm", elem_id="gp-path-render")
             with gr.Column(scale=2, min_width=320):

@@ -65,9 +65,10 @@ def build_translate_tab(service: TranslateService) -> dict:
                                       brush=gr.Brush(colors=["#000000"], color_mode="fixed",
                                                      default_size=BRUSH_RADIUS),
                                       eraser=gr.Eraser(default_size=ERASER_RADIUS),
-                                      label="Draw a digit (release the mouse after each stroke)", elem_id="gp-sketch")
+                                      label="Draw a digit", elem_id="gp-sketch")
                 bound_blob_storage(sketch)    # strokes whose event never runs would stay in memory for good
-                fit = gr.Checkbox(value=True, label="Centre and size my drawing like MNIST (a 20 px box)")
+                fit = gr.Checkbox(value=True, label="Centre and size my drawing like MNIST (a 20 px box)",
+                                  info="The output follows each stroke when you release the mouse.")
                 with gr.Row():
                     example = gr.Button("Random held-out example", size="sm", elem_id="gp-tx-example")
                     upload = gr.UploadButton("Upload an image", file_types=["image"], size="sm")
