@@ -2,7 +2,7 @@
 
 One thread for the whole process, shared by every trainer: drawing is a few forward passes of small nets on a few
 dozen inputs, and a single drawer keeps the CPU for training (on a 2-core machine a second drawer would only
-compete with the training threads). Each trainer keeps at most one job waiting (ganengine.trainer), so a slow
+compete with the training threads). Each trainer keeps at most one job waiting (ganengine.trainer_publish), so a slow
 drawer makes timelines skip frames instead of queueing work.
 """
 from __future__ import annotations

@@ -8,33 +8,34 @@ the training thread, so a reader never waits for rendering and never sees a half
 Locks: ``_cv`` (a Condition on ``_lock``) guards the command state and the published snapshot and is only held for
 a few microseconds. ``_run_lock`` is held by the worker for each step, and by a caller that needs the models
 (``with_run``); a waiting caller is served before the worker's next step (it registers in ``_waiters``).
+
+The Trainer is built from parts, one job each, that share these locks and fields: this file holds the commands, the
+access to the models and the reading of the command state; ganengine.trainer_loop the training thread and its
+control loop; ganengine.trainer_publish the snapshot publication and the drawing of views; ganengine.trainer_restore
+rewind and the rollback after a divergence. The Trainer knows nothing of any one family (ganengine.families).
 """
 from __future__ import annotations
 
 import copy
-import sys
 import threading
 import time
-import traceback
 from collections import deque
 from contextlib import contextmanager
 from typing import Callable, Optional
 
-import numpy as np
-
 from ganengine.config import ConfigError, Knobs, RunConfig
 from ganengine.cost import COST_KNOBS, check_step_cost, step_flops
-from ganengine.device import configure_threads, run_step_flops
 from ganengine.quality_monitor import QualityMonitor
-from ganengine.render_pool import render_pool
 from ganengine.run import Event, GANRun
 from ganengine.snapshot import Snapshot
+from ganengine.trainer_loop import TrainingLoop
+from ganengine.trainer_publish import SnapshotPublishing
+from ganengine.trainer_restore import RestoreControl
 
-PUBLISH_INTERVAL = 0.1  # seconds between metric publications while running (visual ones publish at once)
 MAX_PACE = 1000.0       # the highest steps/s cap a watchable pace may ask for
 
 
-class Trainer:
+class Trainer(TrainingLoop, SnapshotPublishing, RestoreControl):
     def __init__(self, *, config: Optional[RunConfig] = None, knobs: Optional[Knobs] = None, max_steps: int = 0,
                  max_seconds: float = 0.0, threads: Optional[int] = None, on_publish: Optional[Callable] = None,
                  on_rows: Optional[Callable] = None, quality_every: float = 0.0, quality_samples: int = 2500,
@@ -192,12 +193,6 @@ class Trainer:
     def pace(self) -> float:
         return self._pace
 
-    def _pace_wait(self):  # caller holds _cv: seconds until a paced continuous step may run, or None
-        if not (self._running and self._pace) or self._commands:
-            return None
-        wait = self._due - time.perf_counter()
-        return wait if wait > 0 else None
-
     def knobs_now(self) -> Knobs:
         """The knobs once every accepted change applies (a snapshot shows them after the next step)."""
         with self._cv:
@@ -290,23 +285,6 @@ class Trainer:
         self.quality.extend(quality)
         self._publish()
 
-    def rewind(self, step: int) -> int:
-        """Pause, then go back to the latest restore point at or before ``step`` (taken with each timeline frame):
-        weights, optimisers, RNG and counters, so training resumes exactly as it went from there, unless you change
-        a knob first. Returns the step; raises ValueError when no restore point is that old."""
-        self.pause()
-        with self.with_run() as run:
-            back = run.rewind(int(step))
-            self.quality.truncate_after(back)   # measurements of the abandoned path go with it
-            run.add_event("rewind", f"rewound to step {back}")
-            run.remember_good()
-            self._visuals = run.render_visuals()
-            with self._cv:
-                self._commands.clear()
-                self._visuals_fresh, self._finished, self._message = True, False, ""
-            self._publish()  # under the run lock, so the caller sees the rewound run at once
-        return back
-
     def stop(self, timeout: float = 2.0) -> bool:
         """End the training thread (it finishes its current step). Returns True if it ended within timeout."""
         return self._halt_thread(timeout)
@@ -345,10 +323,6 @@ class Trainer:
             return G, run.config, run.spec
 
     # ---- reading --------------------------------------------------------------------------------------------
-    def snapshot(self) -> Snapshot:
-        with self._lock:
-            return self._snapshot
-
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until no steps are queued, the run is not training and its snapshot says so (scripts, tests, the
         API's /pause and /step, whose answers must not show the state from before)."""
@@ -379,14 +353,7 @@ class Trainer:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    # ---- the training thread ---------------------------------------------------------------------------------
-    def _ensure_thread(self) -> None:  # caller holds _cv
-        if self._thread is None or not self._thread.is_alive():
-            self._stop_flag = False
-            self._thread = threading.Thread(target=self._loop, name="gan-trainer", daemon=True)
-            self._thread.start()
-        self.quality.start()
-
+    # ---- quality measurements (ganengine.quality_monitor) -------------------------------------------------------
     def _quality_job(self):
         """(run number, step, seconds, the family's quality job), taken between two training steps."""
         with self.with_run() as run:
@@ -399,249 +366,6 @@ class Trainer:
     def measure_quality(self) -> dict:
         """Evaluate the generator now, on the calling thread, and add it to Snapshot.quality."""
         return self.quality.measure()
-
-    def request_publish(self) -> None:
-        """Publish a fresh snapshot soon (from the training thread if it runs, else now)."""
-        with self._cv:
-            self._status_dirty = True
-            self._cv.notify_all()
-        if not self.alive:
-            self._publish()
-
-    def _halt_thread(self, timeout: float = 5.0) -> bool:
-        with self._cv:
-            self._stop_flag = True
-            self._running = False
-            self._cv.notify_all()
-            thread = self._thread
-        self.quality.stop(timeout)
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-            if thread.is_alive():
-                return False
-        self._publish(status_hint="stopped")
-        return True
-
-    def _limit_reached(self) -> bool:
-        run = self.run
-        return bool((self.max_steps and run.step >= self.max_steps) or
-                    (self.max_seconds and run.train_seconds >= self.max_seconds))
-
-    def _apply_pending_knobs(self) -> None:
-        """Apply queued knob changes, if any. Lock order everywhere: _run_lock, then _cv."""
-        with self._run_lock:
-            with self._cv:
-                if not self._knobs_dirty:
-                    return
-                knobs, self._knobs_dirty = self._target_knobs, False
-            self.run.apply_knobs(knobs)
-
-    def _next_work(self):  # caller holds _cv; returns (kind, last step of a manual command) or None when idle
-        if self._knobs_dirty:
-            return "knobs", False
-        if self._status_dirty:
-            self._status_dirty = False
-            return "publish", False
-        if (self._commands or self._running) and self._limit_reached():
-            return "limit", False  # every training step counts: continuous, queued, D-only or G-only
-        if self._commands:
-            cmd = self._commands[0]
-            cmd[1] -= 1
-            if cmd[1] <= 0:
-                self._commands.popleft()
-                return cmd[0], True
-            return cmd[0], False
-        if self._running and self._pace_wait() is None:
-            if self._pace:
-                self._due = time.perf_counter() + 1.0 / self._pace
-            return self.run.family.phases[0], bool(self._pace)   # a paced step is shown as it happens
-        return None
-
-    def _loop(self) -> None:
-        run = self.run
-        configure_threads(self._threads, headless=self._exit_when_idle,
-                          step_flops=run_step_flops(run) if self._threads is None else 0.0)
-        clock = time.perf_counter
-        last_gather = last_publish = clock()
-        idle = 0.0
-        while True:
-            with self._cv:
-                while True:
-                    if self._stop_flag:
-                        self._busy = False
-                        self._cv.notify_all()
-                        return
-                    work = None if self._waiters else self._next_work()
-                    if work is not None:
-                        self._busy = True
-                        break
-                    self._busy = False
-                    self._cv.notify_all()
-                    pause = 0.05 if self._waiters else self._pace_wait()   # read once: it moves with the clock
-                    paced = self._running and self._pace and not self._commands
-                    if paced and pause is None:
-                        continue              # the paced step fell due since _next_work looked: take it now
-                    if self._exit_when_idle and not paced:
-                        return
-                    t0 = clock()
-                    self._cv.wait(pause)      # None only when nothing is due: a command or a setting wakes it
-                    idle += clock() - t0
-            kind, shown = work
-            try:
-                if kind in ("knobs", "publish", "limit"):
-                    if kind == "knobs":
-                        self._apply_pending_knobs()
-                    with self._run_lock:
-                        if kind == "limit":
-                            self._finish_at_limit()
-                        self._publish()
-                    continue
-                with self._run_lock:
-                    run.train_iteration(kind)
-                    step = run.step
-                    manual = kind != run.family.phases[0] or shown
-                    first = step == 1  # show a fresh run at once, not after its first log interval
-                    shown = shown or first
-                    gather = manual or first or step % run.config.log_every == 0 or \
-                        step % run.config.sample_every == 0 or self._limit_reached()  # the last rows too
-                    if gather:
-                        now = clock()
-                        rows = run.gather(max(now - last_gather - idle, 0.0))
-                        last_gather, idle = now, 0.0
-                        self._after_gather(rows, show=shown)
-                    now = clock()
-                    if shown or self._visuals_fresh or (gather and now - last_publish >= PUBLISH_INTERVAL):
-                        self._publish()
-                        last_publish = now
-            except Exception as err:  # keep the thread (and the app) alive; tell the user what happened
-                with self._cv:
-                    self._running = False
-                    self._commands.clear()
-                    if isinstance(err, ConfigError):  # e.g. an unreadable image in a folder: already one sentence
-                        self._message = f"Training stopped: {str(err)[:300]}"
-                    else:
-                        traceback.print_exc(file=sys.stderr)
-                        self._message = f"Training stopped by an error: {type(err).__name__}: {str(err)[:200]}"
-                self._publish()
-
-    _visuals_fresh = False
-
-    def _after_gather(self, rows: Optional[np.ndarray], *, show: bool) -> None:
-        """On the training thread, holding _run_lock: divergence check, history, visuals, limits."""
-        run = self.run
-        problem = run.non_finite(rows)
-        if problem:
-            bad_step = run.step
-            good = run.rollback()
-            self.quality.truncate_after(good)   # the diverged path's measurements go with it
-            run.add_event("rollback", f"diverged at step {bad_step}; rolled back to step {good}")
-            with self._cv:
-                self._running = False
-                self._commands.clear()
-                self._message = (f"Training diverged at step {bad_step} ({problem}). Rolled back to step {good} and "
-                                 f"paused: lower the learning rates, add R1 or change the loss, then resume.")
-            self._visuals = run.render_visuals()
-            self._visuals_fresh = True
-            return
-        if rows is not None:
-            run.history.append(rows)
-            if self._on_rows is not None:
-                self._on_rows(rows, run.history.columns)
-        if run.step - run._good_step >= run.config.sample_every:
-            run.remember_good()
-        if show or run.step % run.config.sample_every == 0:
-            self._take_visuals(run)
-        if self._limit_reached():
-            self._finish_at_limit()
-
-    def _take_visuals(self, run) -> None:
-        """On the training thread, holding _run_lock: this step's views. Headless (the CLI), drawn here; behind a
-        page, drawn on the render pool's thread from frozen copies, so training goes on meanwhile. Only the latest
-        waiting job is kept (the timeline then skips a frame rather than falling behind)."""
-        job = run.visuals_job()
-        if self._exit_when_idle:
-            visuals = job()
-            run.add_frame(visuals)
-            with self._cv:
-                self._visuals, self._visuals_fresh = visuals, True
-            return
-        with self._cv:
-            self._render_next = (self._run_number, job)
-            start, self._render_busy = not self._render_busy, True
-        if start:
-            render_pool().submit(self._draw_waiting_visuals)
-
-    def _draw_waiting_visuals(self) -> None:
-        """On the render pool's thread: draw the waiting visuals jobs, newest first, and publish each result."""
-        while True:
-            with self._cv:
-                item, self._render_next = self._render_next, None
-                if item is None:
-                    self._render_busy = False
-                    self._cv.notify_all()
-                    return
-            number, job = item
-            try:
-                visuals = job()                                 # the drawing: off the training thread
-            except Exception:  # a view that fails to draw must not take the trainer down
-                traceback.print_exc(file=sys.stderr)
-                continue
-            with self._run_lock:                                # between two training steps
-                if number == self._run_number and self.run.add_frame(visuals):
-                    with self._cv:
-                        self._visuals, self._visuals_fresh = visuals, True
-                    self._publish()
-
-    def _finish_at_limit(self) -> None:
-        """On the training thread, holding _run_lock: stop all work (continuous and queued) at the run's limit."""
-        run = self.run
-        with self._cv:
-            self._running = False
-            self._commands.clear()
-            self._status_dirty = True
-            if not self._finished:
-                self._finished = True
-                what = f"{self.max_steps} steps" if self.max_steps and run.step >= self.max_steps \
-                    else f"{self.max_seconds:g} s of training"
-                self._message = f"Finished: the run reached its limit of {what}."
-                run.add_event("limit", self._message)
-
-    def _publish(self, status_hint: Optional[str] = None) -> None:
-        """Build a Snapshot outside the lock (only the training thread or an idle trainer calls this), swap it in."""
-        run = self.run
-        with self._cv:
-            running, finished, message = self._running, self._finished, self._message
-            self._version += 1
-            version = self._version
-            if self._visuals_fresh:
-                self._visuals_version += 1
-                self._visuals_fresh = False
-            visuals, visuals_version = self._visuals, self._visuals_version
-            knobs = self._target_knobs
-        if running:
-            status = "running"
-        elif finished:
-            status = "finished"
-        elif status_hint == "stopped":
-            status = "stopped"
-        elif run.step == 0:
-            status = "ready"
-        else:
-            status = "paused"
-        latest = run.history.last()
-        steps, frames = run.frames.copy()
-        snap = Snapshot(
-            status=status, message=message, step=run.step, d_updates=run.d_updates, g_updates=run.g_updates,
-            train_seconds=run.train_seconds, steps_per_sec=latest.get("steps_per_sec", float("nan")),
-            metrics=run.history.columns_dict(), latest=latest, events=tuple(run.events), visuals=visuals,
-            timeline_steps=tuple(steps), timeline_frames=tuple(frames), config=run.config, knobs=knobs,
-            spec=run.spec, version=version, visuals_version=visuals_version, run_number=self._run_number,
-            limits={"max_steps": self.max_steps, "max_seconds": self.max_seconds}, quality=self.quality.history(),
-            restore_steps=tuple(run.restore_points.steps))
-        with self._lock:
-            self._snapshot = snap
-        if self._on_publish is not None:
-            self._on_publish(snap)
 
 
 __all__ = ["Event", "Snapshot", "Trainer"]

@@ -19,7 +19,7 @@ from ganengine.families import family_class
 from ganengine.trainer import Trainer
 from playground.branch_figures import loss_overlay_figure, quality_html, samples_html, settings_html
 from playground.figures import empty_figure
-from playground.form_values import os_reason, public_text, whole_number
+from playground.form_values import NOT_WHOLE, os_reason, public_text, typed_like, whole_number
 from playground.live_plot import figure_json
 from playground.live_tick import fresh_axes, quality_figures
 from playground.replies import Reply, done, refused
@@ -39,17 +39,11 @@ def parse_value(knobs: Knobs, name: str, text) -> object:
     raw = str(text if text is not None else "").strip()
     if not raw:
         raise ConfigError(f"type a new value for {KNOB_LABELS.get(name, name)} (it is {current} now)")
-    if isinstance(current, str):
-        return raw
     try:
-        number = float(raw)
-    except ValueError:
-        raise ConfigError(f"{KNOB_LABELS.get(name, name)} takes a number, such as {current}; got {raw[:20]!r}") from None
-    if name in INT_KNOBS or (isinstance(current, int) and not isinstance(current, bool)):
-        if not number.is_integer():
-            raise ConfigError(f"{KNOB_LABELS.get(name, name)} takes a whole number; got {raw[:20]!r}")
-        return int(number)
-    return number
+        return typed_like(raw, current, whole=name in INT_KNOBS)
+    except ValueError as err:
+        what = "a whole number" if str(err) == NOT_WHOLE else f"a number, such as {current}"
+        raise ConfigError(f"{KNOB_LABELS.get(name, name)} takes {what}; got {raw[:20]!r}") from None
 
 
 class BranchService:

@@ -22,14 +22,7 @@ import time
 import numpy as np
 
 from ganengine.config import ConfigError
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return max(1, int(raw)) if raw else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+from playground.env import env_int
 
 
 def enabled() -> bool:
@@ -77,7 +70,7 @@ def stream(preset: str, saved=None, *, chunks: int, steps: int, chunk=None, max_
     ``max_steps`` (0: no cap), the server's budget per run."""
     from ganengine.presets import get_preset
     config, knobs = get_preset(preset).build()
-    chunk = chunk or chunk_function(_env_int("GAN_CHUNK_SECONDS", 60))
+    chunk = chunk or chunk_function(env_int("GAN_CHUNK_SECONDS", 60))
     cfg, kn = config.to_dict(), knobs.to_dict()
     for i in range(chunks):
         done = saved["counters"]["step"] if saved is not None else 0
@@ -107,8 +100,8 @@ def build_chunked_tab() -> None:
     import gradio as gr
 
     from ganengine.presets import PRESETS
-    chunks, steps = _env_int("GAN_CHUNKS", 10), _env_int("GAN_CHUNK_STEPS", 200)
-    max_steps = _env_int("GAN_CHUNK_MAX_STEPS", 20_000)
+    chunks, steps = env_int("GAN_CHUNKS", 10), env_int("GAN_CHUNK_STEPS", 200)
+    max_steps = env_int("GAN_CHUNK_MAX_STEPS", 20_000)
     with gr.Tab("Train on ZeroGPU", id="chunked"):
         gr.Markdown(f"Each click trains {chunks} chunks of {steps} steps, one GPU call each, and shows the view after "
                     f"each chunk; a second click continues the same run. Changing the preset starts a new run.")
@@ -126,5 +119,5 @@ def build_chunked_tab() -> None:
                 yield None, f"Cannot train: {err}", state
 
         go.click(on_click, [preset, saved], [image, status, saved],
-                 concurrency_limit=_env_int("GAN_CHUNK_CONCURRENCY", 2))   # the rest wait in Gradio's queue
+                 concurrency_limit=env_int("GAN_CHUNK_CONCURRENCY", 2))   # the rest wait in Gradio's queue
         preset.change(lambda _n: (None, "", None), preset, [image, status, saved])

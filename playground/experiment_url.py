@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from ganengine.config import ConfigError
 from ganengine.presets import PRESETS, get_preset, preset_for_data
+from playground.form_values import TRUE_WORDS, typed_like
 
 SETUP_KEYS = ("data", "model", "latent_dim", "width", "depth", "image_size", "seed", "sample_every", "log_every",
               "phase_steps")
@@ -24,7 +25,6 @@ KNOB_KEYS = ("loss", "lr_g", "lr_d", "beta1", "beta2", "d_steps", "batch_size", 
              "gp_weight", "ema_decay", "lr_decay_steps", "lr_floor")
 UPLOADED_DATA = ("points", "folder")
 MAX_VALUE_CHARS = 40
-TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -90,26 +90,6 @@ def _differs(a, b) -> bool:
     return a != b
 
 
-def _coerce(key: str, text: str, like):
-    """``text`` as the type of the preset's value ``like``; ValueError with a short reason."""
-    if isinstance(like, bool):
-        return text.lower() in TRUE_WORDS
-    if isinstance(like, (int, float)):
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError("not a number") from None
-    if isinstance(like, int):
-        if not number.is_integer():
-            raise ValueError("not a whole number")
-        return int(number)
-    if isinstance(like, float):
-        if not math.isfinite(number):
-            raise ValueError("not a finite number")
-        return number
-    return text
-
-
 def read_query(params: dict) -> OpenedLink | None:
     """The experiment a link asks for, or None when the link names none (a plain visit). ``params``: the query's
     key -> value (first value of each key)."""
@@ -144,7 +124,7 @@ def read_query(params: dict) -> OpenedLink | None:
                 notes.append(f"{key} is not a setting of this family")
             continue
         try:
-            setup[key] = _coerce(key, text, base[key])
+            setup[key] = typed_like(text, base[key], finite=True)   # the preset's value's type
         except ValueError as err:
             notes.append(f"{key}={text!r} was ignored ({err})")
     pace = 0.0

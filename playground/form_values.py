@@ -1,5 +1,5 @@
-"""The setup form's and API's values checked where they enter: whole numbers, learning rates, error sentences
-without the server's paths."""
+"""The setup form's, API's and links' values checked where they enter: whole numbers, typed text, learning rates,
+error sentences without the server's paths."""
 from __future__ import annotations
 
 import math
@@ -19,6 +19,32 @@ def whole_number(value, low: int, high: int) -> Optional[int]:
     if not math.isfinite(f) or f != int(f) or not low <= f <= high:
         return None
     return int(f)
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+NOT_WHOLE = "not a whole number"
+
+
+def typed_like(text: str, like, *, whole: bool = False, finite: bool = False):
+    """``text`` (a setting as a visitor typed it) in the type of ``like``, the setting's current value: a bool from
+    TRUE_WORDS, a whole number for an int (or when ``whole``), a float for a float, else the text itself. ValueError
+    with a short reason: "not a number", NOT_WHOLE, or (``finite``) "not a finite number"; the callers' own checks
+    judge the range."""
+    if isinstance(like, bool):
+        return text.lower() in TRUE_WORDS
+    if not isinstance(like, (int, float)):
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError("not a number") from None
+    if whole or isinstance(like, int):
+        if not number.is_integer():
+            raise ValueError(NOT_WHOLE)
+        return int(number)
+    if finite and not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
 
 
 _TEMP_PATH = re.compile(re.escape(tempfile.gettempdir().rstrip("/")) + r"/[^\s'\",;)]*")

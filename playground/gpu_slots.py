@@ -10,17 +10,9 @@ GAN_MAX_TRAINERS, when set, still wins.
 """
 from __future__ import annotations
 
-import os
+from playground.env import env_int
 
 HEADROOM = 0.8
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return max(1, int(raw)) if raw else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
 def default_max_trainers(cpu_default: int) -> int:
@@ -33,5 +25,5 @@ def default_max_trainers(cpu_default: int) -> int:
 
 
 def slots_for_memory(free_bytes: int) -> int:
-    per = _env_int("GAN_GPU_MIB_PER_TRAINER", 512) * 2**20
-    return max(1, min(_env_int("GAN_GPU_MAX_TRAINERS", 32), int(HEADROOM * free_bytes // per)))
+    per = env_int("GAN_GPU_MIB_PER_TRAINER", 512) * 2**20
+    return max(1, min(env_int("GAN_GPU_MAX_TRAINERS", 32), int(HEADROOM * free_bytes // per)))

@@ -3,7 +3,8 @@ trainer: it takes one of the server's slots while it is built or works, and at m
 
 BranchSlots is a part of SessionRegistry (playground/sessions.py), split out to keep one job per file: its methods use
 the registry's lock (``_lock``), visitors (``_sessions``, ``session``), slot count (``_working_locked``, ``_no_slot``,
-``max_trainers``, ``max_kept``, ``active_trainers_locked``), clock and record of built trainers (``_built``)."""
+``max_trainers``, ``max_kept``, ``active_trainers_locked``), clock, and the build of a reserved slot outside the lock
+(``_build_reserved``)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -36,20 +37,8 @@ class BranchSlots:
             if self.active_trainers_locked() >= self.max_kept:
                 raise NoSlot("The server keeps as many runs in memory as it may; try again in a minute.")
             s.branch, s.branch_info = PENDING, dict(info)
-        try:
-            trainer = build()
-        except BaseException:
-            with self._lock:
-                if s.branch is PENDING:
-                    s.branch, s.branch_info = None, {}
-            raise
-        with self._lock:
-            attached = self._sessions.get(sid) is s and s.branch is PENDING
-            if attached:
-                s.branch = trainer
-                self._built.add(trainer)
-        if not attached:
-            trainer.close()
+        trainer = self._build_reserved(sid, s, "branch", build, on_fail=lambda: setattr(s, "branch_info", {}))
+        if trainer is None:
             raise SessionGone("this page was closed while its branch was being built")
         return trainer
 

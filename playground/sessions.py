@@ -142,22 +142,34 @@ class SessionRegistry(BranchSlots):
             evict_trainer.close()
             if isinstance(evict_branch, Trainer):
                 evict_branch.close()
-        try:
-            trainer = self._factory(**trainer_kwargs)
-        except BaseException:
-            with self._lock:
-                if s.trainer is PENDING:
-                    s.trainer = None
-            raise
-        with self._lock:
-            attached = self._sessions.get(sid) is s and s.trainer is PENDING
-            if attached:
-                s.trainer = trainer
-                self._built.add(trainer)
-        if not attached:  # the page left while its trainer was built: nothing may run that is not counted
-            trainer.close()
+        trainer = self._build_reserved(sid, s, "trainer", lambda: self._factory(**trainer_kwargs))
+        if trainer is None:  # the page left while its trainer was built: nothing may run that is not counted
             return_memory()
             raise SessionGone("this page was closed while its trainer was being built")
+        return trainer
+
+    def _build_reserved(self, sid: str, s: VisitorSession, slot: str, build: Callable[[], Trainer],
+                        on_fail: Optional[Callable[[], None]] = None) -> Optional[Trainer]:
+        """Build the trainer of the visitor's ``slot`` ("trainer" or "branch"), reserved (PENDING) by the caller under
+        the lock, with ``build()`` outside it. A failed build undoes the reservation (and ``on_fail()``) under the
+        lock. Returns the trainer, attached and in ``_built``; or None, closed, if the page left meanwhile."""
+        try:
+            trainer = build()
+        except BaseException:
+            with self._lock:
+                if getattr(s, slot) is PENDING:
+                    setattr(s, slot, None)
+                    if on_fail is not None:
+                        on_fail()
+            raise
+        with self._lock:
+            attached = self._sessions.get(sid) is s and getattr(s, slot) is PENDING
+            if attached:
+                setattr(s, slot, trainer)
+                self._built.add(trainer)
+        if not attached:
+            trainer.close()
+            return None
         return trainer
 
     def active_trainers_locked(self) -> int:
