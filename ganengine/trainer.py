@@ -550,15 +550,17 @@ class Trainer:
         if run.step - run._good_step >= run.config.sample_every:
             run.remember_good()
         if show or run.step % run.config.sample_every == 0:
-            self._take_visuals(run)
+            # a paced run shows every step, but keeps timeline frames and restore points every sample_every steps
+            self._take_visuals(run, timeline=not (self._pace and self._running) or not len(run.restore_points) or
+                               run.step % run.config.sample_every == 0)
         if self._limit_reached():
             self._finish_at_limit()
 
-    def _take_visuals(self, run) -> None:
+    def _take_visuals(self, run, timeline: bool = True) -> None:
         """On the training thread, holding _run_lock: this step's views. Headless (the CLI), drawn here; behind a
         page, drawn on the render pool's thread from frozen copies, so training goes on meanwhile. Only the latest
         waiting job is kept (the timeline then skips a frame rather than falling behind)."""
-        job = run.visuals_job()
+        job = run.visuals_job(timeline)
         if self._exit_when_idle:
             visuals = job()
             run.add_frame(visuals)
