@@ -233,16 +233,20 @@ class GANRun:
         self.add_frame(visuals)
         return visuals
 
-    def visuals_job(self):
+    def visuals_job(self, timeline: bool = True):
         """Between two training steps: keep this step's restore point and take what drawing the views needs (the
         family's render_job: frozen copies of its nets), and return a function that draws them, wherever it runs.
         It returns the views by name (views[0], also under "frame", is the timeline frame), the D-output
         histograms ("d_hist"), the names of the views ("views"), their captions ("captions"), "step", and the
-        timeline epoch it belongs to. A family without a render_job draws here, on the calling thread."""
+        timeline epoch it belongs to. A family without a render_job draws here, on the calling thread.
+        timeline=False: views to show only, neither a timeline frame nor a restore point (a paced run draws every
+        step; one of each per step thinned the timeline's early frames and restore points away: a rewind to the
+        frame at step 199 went back to step 1, seen in the issue-15 Chromium pass)."""
         step, epoch, views = self.step, self.timeline_epoch, self.family.views
         head = {"step": step, "d_hist": self.adversarial.histograms(), "views": views, "epoch": epoch,
-                "captions": {view: self.family.caption(view) for view in views}}
-        self._keep_restore_point()
+                "captions": {view: self.family.caption(view) for view in views}, "timeline": timeline}
+        if timeline:
+            self._keep_restore_point()
         draw = self.family.render_job()
         if draw is None:
             drawn = self.family.render()
@@ -260,7 +264,8 @@ class GANRun:
         newest = self.frames.steps[-1] if self.frames.steps else -1
         if visuals["epoch"] != self.timeline_epoch or not newest <= visuals["step"] <= self.step:
             return False
-        self.frames.append(visuals["step"], visuals["frame"])
+        if visuals.get("timeline", True):    # a paced run's in-between steps are shown, not kept (visuals_job)
+            self.frames.append(visuals["step"], visuals["frame"])
         return True
 
     def _keep_restore_point(self) -> None:

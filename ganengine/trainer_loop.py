@@ -169,7 +169,9 @@ class TrainingLoop:
         if run.step - run._good_step >= run.config.sample_every:  # the last good state a rollback goes to
             run.remember_good()
         if show or run.step % run.config.sample_every == 0:
-            self._take_visuals(run)
+            # a paced run shows every step, but keeps timeline frames and restore points every sample_every steps
+            self._take_visuals(run, timeline=not (self._pace and self._running) or not len(run.restore_points) or
+                               run.step % run.config.sample_every == 0)
         if self._limit_reached():
             self._finish_at_limit()
 

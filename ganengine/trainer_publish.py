@@ -72,11 +72,11 @@ class SnapshotPublishing:
         if self._on_publish is not None:
             self._on_publish(snap)
 
-    def _take_visuals(self, run) -> None:
+    def _take_visuals(self, run, timeline: bool = True) -> None:
         """On the training thread, holding _run_lock: this step's views. Headless (the CLI), drawn here; behind a
         page, drawn on the render pool's thread from frozen copies, so training goes on meanwhile. Only the latest
         waiting job is kept (the timeline then skips a frame rather than falling behind)."""
-        job = run.visuals_job()
+        job = run.visuals_job(timeline)
         if self._exit_when_idle:
             visuals = job()
             run.add_frame(visuals)

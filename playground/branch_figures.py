@@ -108,5 +108,29 @@ def quality_html(main, branch) -> str:
     keys = [k for k in ("step", *QUALITY_KEYS) if k in qa or k in qb]
     keys += [k for k in {**qa, **qb} if k not in keys and k not in ("kind", "data", "n", "time")
              and isinstance(qa.get(k, qb.get(k)), (int, float)) and not isinstance(qa.get(k, qb.get(k)), bool)][:6]
-    rows = [(k if k != "step" else "measured at step", qa.get(k), qb.get(k)) for k in keys]
+    rows = [(quality_name(k), qa.get(k), qb.get(k)) for k in keys]
     return _table("Latest quality", rows, set())
+
+
+# What each quality key means, in the words the quality plots use (playground/quality_figures.py, figures_2d.py);
+# a key not listed reads with its underscores as spaces.
+QUALITY_NAMES = {
+    "step": "measured at step", "modes": "modes captured", "num_modes": "modes in the data",
+    "high_quality": "% high quality", "reverse_kl": "reverse KL (0 = modes even)", "mode_counts": "samples per mode",
+    "fd": "FD (lower is better)", "fd_floor": "FD real-vs-real floor", "fd_2d": "2-D FD (lower is better)",
+    "classes": "classes present", "confidence": "classifier confidence", "unrecognisable": "share unrecognisable",
+    "kl_uniform": "KL to even classes", "accuracy": "read as its digit", "psnr": "PSNR (dB)", "ssim": "SSIM",
+    "l1": "L1 to the target", "energy": "energy distance", "energy_floor": "energy real-vs-real floor",
+    "precision": "precision", "recall": "recall", "coverage": "coverage", "density": "density",
+    "cycle_aba": "cycle L1 A→B→A", "cycle_bab": "cycle L1 B→A→B", "label_ab": "A→B read as its digit",
+    "label_ba": "B→A read as its digit", "l1_ab": "L1 A→B to the true B", "l1_ba": "L1 B→A to the true A",
+    "content": "content kept", "style_match": "style match", "change": "change (1 = true style's)",
+    "swd_32": "SWD x1e3, 32 px", "swd_16": "SWD x1e3, 16 px", "swd_floor": "SWD real-vs-real floor",
+    "class_agreement": "pairs read as one digit", "pixel_agreement": "pixel agreement", "kept": "clips keeping a class",
+    "warp": "warp error", "agreement": "agreement",
+}
+
+
+def quality_name(key: str) -> str:
+    """A quality key as a person reads it: "high_quality" -> "% high quality"."""
+    return QUALITY_NAMES.get(key, key.replace("_", " "))

@@ -116,7 +116,7 @@ class BranchService:
         try:
             branch = self.registry.build_branch(sid, make, info)
         except NoSlot as err:
-            return refused(f"⏳ {err} {self.slots_text(sid)}")
+            return refused(f"◷ {err} {self.slots_text(sid)}")
         except SessionGone:
             return refused(GONE)
         except (ConfigError, DataUnavailable) as err:
@@ -151,7 +151,7 @@ class BranchService:
         try:
             self.registry.claim_branch(sid, lambda t: t.start())
         except NoSlot as err:
-            return refused(f"⏳ {err}")
+            return refused(f"◷ {err}")
         except SessionGone:
             return refused(NO_BRANCH)
         return done("Branch training.")

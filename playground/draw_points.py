@@ -38,12 +38,13 @@ def build_draw_points(service, *, seed, reply):
     on_trained(setup, sid) -> {component: update} for ``outputs`` (the setup form, so it shows what now trains)."""
     with gr.Accordion("Draw your own 2-D data", open=False, elem_id="gp-draw") as panel:
         gr.Markdown(f"Drag on the canvas to draw where your data lies; each stroke becomes a band of points "
-                    f"(x and y run from {-EXTENT:g} to {EXTENT:g}, y upwards). Then train a GAN on it.")
+                    f"(x and y run from {-EXTENT:g} to {EXTENT:g}, y upwards; release the mouse after each stroke). Then "
+                    f"train a GAN on it.")
         canvas = gr.Sketchpad(canvas_size=(CANVAS, CANVAS), fixed_canvas=True, type="numpy", image_mode="RGBA",
                               format="png", layers=False, transforms=(), buttons=[],
                               brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=BRUSH_RADIUS),
-                              eraser=gr.Eraser(default_size=ERASER_RADIUS), label="Your data (release after each "
-                              "stroke)", elem_id="gp-draw-canvas")
+                              eraser=gr.Eraser(default_size=ERASER_RADIUS), label="Your data",   # a longer label hid under the editor's toolbar
+                              elem_id="gp-draw-canvas")
         bound_blob_storage(canvas)
         preview = gr.HTML('<div class="gp-empty">Your points appear here as you draw.</div>',
                           elem_id="gp-draw-preview")

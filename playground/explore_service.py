@@ -176,7 +176,18 @@ class ExploreService:
             return self._pretrained[key]
 
     def select(self, sid: str, key: str) -> tuple[Optional[Source], str]:
-        """Make a source current for the visitor. Returns (source or None, message)."""
+        """Make a source current for the visitor. Returns (source or None, message). A source that cannot be had
+        (no live run yet) leaves none current, so the page draws no picture rather than the last generator's
+        (seen in the issue-15 Chromium pass: "Your live run" showed the pretrained digit under "No live run yet")."""
+        src, message = self._select(sid, key)
+        explore = self.registry.session(sid).explore
+        if src is None:
+            explore["source"], explore["missing"] = None, message
+        else:
+            explore.pop("missing", None)
+        return src, message
+
+    def _select(self, sid: str, key: str) -> tuple[Optional[Source], str]:
         s = self.registry.session(sid)
         if key in PRETRAINED:
             try:
@@ -225,11 +236,14 @@ class ExploreService:
         s = self.registry.session(sid)
         s.explore["upload"] = src
         s.explore["source"] = src
+        s.explore.pop("missing", None)
         return src, f"Loaded: {src.title}."
 
     def current(self, sid: str) -> Source:
         s = self.registry.session(sid)
         src = s.explore.get("source")
+        if src is None and s.explore.get("missing"):
+            raise ValueError(s.explore["missing"].lstrip("⚠ "))
         if src is None:
             keys = [k for _, k in self.source_choices() if k in PRETRAINED]
             if not keys:

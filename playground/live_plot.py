@@ -37,11 +37,50 @@ function fitted(fig) {
   const need = shown.reduce((sum, t) => sum + 6.5 * String(t.name).length + 42, 0);
   if (layout.legend && shown.length && need > room) {
     const rows = Math.min(Math.ceil(need / Math.max(room, 100)), 6);
-    layout.legend = Object.assign({}, layout.legend, {y: -0.26, yanchor: 'top'});
-    layout.margin = Object.assign({}, layout.margin, {t: 34, b: 48 + 20 * rows});
+    layout.margin = Object.assign({}, layout.margin, {t: 34, b: 66 + 20 * rows});
     layout.height = (layout.height || 260) + 20 * rows;
+    // its top 58 px under the plot area, below the tick labels and the x axis' title (at -0.26 of the plot's
+    // height it sat on the title "step" of a short plot)
+    const plot = layout.height - layout.margin.t - layout.margin.b;
+    layout.legend = Object.assign({}, layout.legend, {y: -58 / Math.max(plot, 60), yanchor: 'top'});
     div.style.minHeight = layout.height + 'px';
   }
+  wrapNotes(layout, width);
+  return wrapTitle(layout, width);
+}
+// A centred message on an empty plot ("Digit data only ...") wraps too: it was cut at both edges on a phone.
+function wrapNotes(layout, width) {
+  layout.annotations = (layout.annotations || []).map(a => {
+    if (a.xref !== 'paper' || a.x !== 0.5 || a.textangle || !a.text || a.text.includes('<br>')) return a;
+    const perLine = Math.max(12, Math.floor((width - 24) / (0.6 * ((a.font || {}).size || 12))));
+    return Object.assign({}, a, {text: breakLines(a.text, perLine).join('<br>')});
+  });
+}
+function breakLines(text, perLine) {
+  const lines = [];
+  for (const word of text.split(' ')) {
+    const line = lines.length ? lines[lines.length - 1] + ' ' + word : word;
+    if (lines.length && line.length <= perLine) lines[lines.length - 1] = line; else lines.push(word);
+  }
+  return lines;
+}
+// plotly neither wraps nor shrinks a title: on a phone a long one ran past the right edge (seen in the 390 px
+// screenshots). One wider than the plot breaks at spaces into lines of at most `perLine` characters (0.6 em a
+// character: DejaVu Sans, the widest fallback font), and the top margin grows by a line for each extra line.
+function wrapTitle(layout, width) {
+  const title = layout.title || {}, text = title.text;
+  if (!text || text.includes('<br>')) return layout;
+  const size = (title.font || {}).size || 14;
+  const perLine = Math.max(12, Math.floor((width - 16) / (0.6 * size)));
+  if (text.length <= perLine) return layout;
+  const lines = breakLines(text, perLine);
+  const extra = Math.round(1.3 * size) * (lines.length - 1);
+  layout.margin = Object.assign({}, layout.margin, {t: ((layout.margin || {}).t || 58) + extra});
+  layout.height = (layout.height || 260) + extra;
+  // plotly raises a title's first line by the lines added under it (a top-anchored 2-line title was cut at the
+  // top in Chromium): lower the anchor by as much
+  layout.title = Object.assign({}, title, {text: lines.join('<br>'), y: (title.y || 0.98) - extra / layout.height});
+  div.style.minHeight = layout.height + 'px';
   return layout;
 }
 function draw() {

@@ -1,7 +1,8 @@
 """The page's CSS for small screens, the dark theme and the answers that must be seen (issue 15).
 
 Added to app.CSS by launch_kwargs. Phones (390 px wide): every plot takes the full width, one under another (two
-side by side were ~130 px each), and the Explore tab's image stays on screen, above the sliders, while they move.
+side by side were ~130 px each), and the Explore tab's image stays on screen, above the sliders, while they move (beside them on wider
+screens).
 (Seen at 390x844: sticky had no effect because Gradio's .gradio-container has overflow: hidden, which makes it the
 sticky element's scroll container though it never scrolls; on phones it clips instead (overflow: clip makes no
 scroll container), so the image sticks to the top of the window while the sliders below it scroll.) Dark theme (?__theme=dark): the plots take the page's text colour in playground/live_plot.py; here only HTML parts.
@@ -24,8 +25,12 @@ PAGE_CSS = """
   #gp-explore-view #gp-explore-image { height: 210px !important; }
   #gp-explore-view #gp-class-strip { display: none; }
 }
+@media (min-width: 721px) {   /* beside the sliders: the column stays in the window while a lower slider moves */
+  #gp-explore-view { position: sticky; top: 8px; align-self: flex-start; z-index: 100; }
+}
 """
 
 # In <head> (launch(head=...)), not in css=: Gradio prefixes every css= selector with .gradio-container, so a rule
 # for .gradio-container itself never matched (measured: its overflow stayed hidden).
-PAGE_HEAD = """<style>@media (max-width: 720px) { .gradio-container { overflow: clip !important; } }</style>"""
+# At every width (seen at 1280x720 too: the image was at y = -372 while z[3] moved): clip, not hidden.
+PAGE_HEAD = """<style>.gradio-container { overflow: clip !important; }</style>"""

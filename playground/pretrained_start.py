@@ -40,6 +40,6 @@ def preview_html() -> str:
     trained = (f" after {facts['step']:,} steps ({facts['train_seconds'] / 60:.0f} minutes on a 2-core CPU)"
                if "step" in facts and "train_seconds" in facts else "")
     return image_html(picture, f"A trained GAN, before you train anything: the bundled conditional DCGAN{trained}, "
-                               f"one row per noise vector, one column per digit. <b>🎓 Open the trained GAN</b> "
+                               f"one row per noise vector, one column per digit. <b>Open the trained GAN</b> "
                                f"continues it here; <b>▶ Start</b> trains the chosen preset from scratch.",
                       alt="a trained conditional GAN's digits")

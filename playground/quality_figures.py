@@ -24,14 +24,12 @@ def quality_figure(history: list, kind: str, reference: dict | None = None) -> d
         layout["margin"]["r"] = 56  # room for the right axis' title and ticks
         refs = [(name, hq) for name, (modes, hq, _) in (reference or {}).items()
                 if name.startswith("PacGAN4") or name.startswith("GAN (")]
-        for i, (name, hq) in enumerate(refs):  # labels alternate right and left: close values never overlap
-            layout.setdefault("shapes", []).append(
-                {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2", "y0": hq, "y1": hq,
-                 "line": {"color": GREY, "width": 1, "dash": "dot"}})
-            layout.setdefault("annotations", []).append(
-                {"text": f"{name}: {hq}%", "xref": "paper", "x": 0.99 if i % 2 == 0 else 0.01,
-                 "xanchor": "right" if i % 2 == 0 else "left", "yref": "y2", "y": hq,
-                 "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": GREY}})
+        # The papers' figures are legend entries, not labels on the plot: two labels 2% apart overlapped on a
+        # 390 px phone (seen in the issue-15 Chromium pass); the legend wraps under the plot there.
+        for name, hq in refs:
+            data.append({**_line([steps[0], steps[-1]], [hq, hq], f"{name} paper: {hq}%", GREY,
+                                 width=1.0, dash="dot" if name.startswith("PacGAN") else "dash"),
+                         "yaxis": "y2", "hoverinfo": "skip"})
         return {"data": data, "layout": layout}
     if kind == "digits":
         floor = history[-1].get("fd_floor")

@@ -2,7 +2,9 @@
 
 A Reply is the sentence shown on the page (a str, so Gradio and the tests use it as text) with an ``ok`` flag that
 the API reports; nothing decides success by reading the sentence. Refusals start with a sign for the eye (⚠ a
-problem, ⏳ no free training slot), but the flag is what counts.
+problem, ◷ no free training slot), but the flag is what counts. Every sign is one that common text fonts hold
+(DejaVu Sans has them all): an emoji such as an hourglass draws as an empty box where no emoji font is installed
+(Debian's headless Chromium).
 """
 from __future__ import annotations
 

@@ -230,7 +230,7 @@ class TrainService(RunBudget, KnobCommands, RunFiles):
                     sid, config=config, knobs=knobs, max_steps=steps, max_seconds=seconds,
                     quality_every=QUALITY_EVERY, **self._trainer_limits())
             except NoSlot as err:
-                return None, refused(f"⏳ {err}")
+                return None, refused(f"◷ {err}")
             except SessionGone:
                 return None, refused(GONE)
             except (ConfigError, DataUnavailable) as err:
@@ -256,7 +256,7 @@ class TrainService(RunBudget, KnobCommands, RunFiles):
         try:
             self.registry.claim(sid, work)
         except NoSlot as err:
-            return refused(f"⏳ {err}")
+            return refused(f"◷ {err}")
         except SessionGone:
             return refused(GONE)
         return None

@@ -68,7 +68,7 @@ def build_train_tab(service: TrainService) -> dict:
                     step_d = gr.Button("Step D", size="sm", min_width=50, elem_id="gp-step-d")
                     step_g = gr.Button("Step G", size="sm", min_width=50, elem_id="gp-step-g")
                     reset = gr.Button("↺ Reset", size="sm", min_width=50, elem_id="gp-reset")
-                trained = gr.Button("🎓 Open the trained GAN (bundled digits, ready now)", size="sm",
+                trained = gr.Button("Open the trained GAN (bundled digits, ready now)", size="sm",
                                     elem_id="gp-open-trained")
                 pace = gr.Dropdown(PACE_CHOICES, value=0.0, label="Speed", elem_id="gp-pace",
                                    info="slow a fast run down to watch it: each step is drawn as it happens")
@@ -110,7 +110,7 @@ def build_train_tab(service: TrainService) -> dict:
                                       for i in range(FAMILY_SLOTS)]
                     knob_msg = gr.Markdown("", elem_id="gp-knob-msg")
                 with gr.Row(equal_height=True):
-                    copy_link = gr.Button("🔗 Copy a link to this experiment", size="sm", elem_id="gp-copy-link",
+                    copy_link = gr.Button("Copy a link to this experiment", size="sm", elem_id="gp-copy-link",
                                           scale=1)
                     link_box = gr.Textbox(label="Link (opens these settings, paused)", elem_id="gp-link",
                                           visible=False, interactive=False, buttons=["copy"], scale=2)

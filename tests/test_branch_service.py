@@ -138,7 +138,7 @@ def test_a_full_server_refuses_the_fork(services):
     trained(train, "b", 20)
     assert train.start("a").ok and train.start("b").ok
     reply = branch.fork("a", 0, "lr_d", "0.001")
-    assert not reply.ok and reply.startswith("⏳") and "2 of 2" in reply
+    assert not reply.ok and reply.startswith("◷") and "2 of 2" in reply
     assert train.registry.session("a").branch is None
     train.pause("a")
     train.pause("b")

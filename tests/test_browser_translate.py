@@ -39,7 +39,7 @@ def test_a_sketch_turns_into_a_digit_with_the_live_run(served):
         sid = page.evaluate("() => window.__gradio_session_hash__")
         train = playground.train
         assert not train.apply_setup(sid, train.preset_setup("edges2digits")).startswith("⚠")
-        assert not train.step(sid, "both", TRAIN_STEPS).startswith(("⚠", "⏳"))
+        assert not train.step(sid, "both", TRAIN_STEPS).startswith(("⚠", "◷"))
         trainer = playground.registry.session(sid).live_trainer
         assert trainer.wait_idle(240), "the live run did not finish its steps"
 
@@ -65,7 +65,7 @@ def test_a_sketch_turns_into_a_digit_with_the_live_run(served):
 
         # the run trains on: the output follows G with no new stroke
         drawn = src(page, "gp-tx-output")
-        assert not train.start(sid).startswith(("⚠", "⏳"))
+        assert not train.start(sid).startswith(("⚠", "◷"))
         assert until(lambda: src(page, "gp-tx-output") != drawn, 30), "the output did not follow training"
         train.pause(sid)
         assert "step" in page.locator("#gp-tx-caption").inner_text()

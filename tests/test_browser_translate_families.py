@@ -31,7 +31,7 @@ def open_translate(playground, url, p, preset):
     sid = page.evaluate("() => window.__gradio_session_hash__")
     train = playground.train
     assert not train.apply_setup(sid, train.preset_setup(preset)).startswith("⚠")
-    assert not train.step(sid, "both", STEPS[preset]).startswith(("⚠", "⏳"))
+    assert not train.step(sid, "both", STEPS[preset]).startswith(("⚠", "◷"))
     assert playground.registry.session(sid).live_trainer.wait_idle(600), "the live run did not finish its steps"
     page.get_by_role("tab", name="Translate").click()
     assert wait_for(lambda: f"step {STEPS[preset]}" in page.locator("#gp-tx-source-msg").inner_text(), 30, 0.25)

@@ -141,3 +141,22 @@ def test_a_paced_foreground_run_trains_to_its_limit():
         assert t.run.step == 8 and time.monotonic() - started >= 0.06   # 8 steps at <= 100 steps/s
     finally:
         t.close()
+
+
+def test_a_paced_run_keeps_frames_and_restore_points_every_sample_every_steps():
+    """Seen in the issue-15 Chromium pass: a paced run drew every step and kept a timeline frame and a restore point
+    with each, so the early ones were thinned away and a rewind to the frame at step 199 went back to step 1. Every
+    step is still shown; frames and restore points stay at step 1 and every sample_every steps, so a rewind goes
+    exactly to the frame picked."""
+    config, knobs = get_preset("ring8").build(width=16, batch_size=32, sample_every=10)
+    t = Trainer(config=config, knobs=knobs, max_steps=60)
+    try:
+        t.set_pace(1000)
+        t.run_foreground()
+        snap = t.snapshot()
+        assert snap.step == 60 and snap.visuals["step"] == 60
+        assert list(snap.timeline_steps) == [1, 10, 20, 30, 40, 50, 60], snap.timeline_steps
+        assert list(snap.restore_steps) == [1, 10, 20, 30, 40, 50, 60], snap.restore_steps
+        assert t.rewind(snap.timeline_steps[2]) == 20
+    finally:
+        t.close()

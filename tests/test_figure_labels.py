@@ -44,3 +44,16 @@ def test_change_markers_are_labelled_without_overlap():
         assert all(b - a >= figures.LABEL_GAP * 1000 for a, b in zip(xs, xs[1:]))
     dprob = figures.dprob_figure(m, events)["layout"]["annotations"]
     assert dprob[0]["text"] == "equilibrium 0.5"     # the figure's own note is kept
+
+
+def test_the_papers_reference_lines_are_legend_entries_not_labels_that_overlap():
+    """Seen at 390 px: the labels "PacGAN4: 95.9%" and "GAN (PacGAN): 98.2%" sat 2% apart over the plot, one on the
+    other. They are legend entries now (the legend wraps under a narrow plot)."""
+    from ganengine.metrics.mixtures import PUBLISHED
+    q = [{"step": s, "kind": "mixture", "modes": 7, "num_modes": 8, "high_quality": 90.0, "reverse_kl": 0.1}
+         for s in (100, 200)]
+    fig = figures.quality_figure(q, "mixture", PUBLISHED["ring8"])
+    assert not [a for a in fig["layout"].get("annotations", []) if "PacGAN" in a["text"]]
+    refs = {t["name"]: t for t in fig["data"] if "paper" in t["name"]}
+    assert set(refs) == {"PacGAN4 paper: 95.9%", "GAN (PacGAN) paper: 98.2%"}
+    assert all(t["yaxis"] == "y2" and t["x"] == [100, 200] for t in refs.values())

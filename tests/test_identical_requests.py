@@ -71,7 +71,7 @@ def test_identical_concurrent_translate_calls_all_decode(tmp_path):
             setup = train.preset_setup("digit-styles")
             setup.update(width=4, batch_size=5)
             assert not train.apply_setup(c.session_hash, setup).startswith("⚠")
-            assert not train.step(c.session_hash, "both", 2).startswith(("⚠", "⏳"))
+            assert not train.step(c.session_hash, "both", 2).startswith(("⚠", "◷"))
         for c in clients:
             assert playground.registry.session(c.session_hash).live_trainer.wait_idle(60)
         errors, images = [], []

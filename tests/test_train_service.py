@@ -129,7 +129,7 @@ def test_slots_are_capped_with_a_clear_message(service):
         service.start(sid)           # a slot is for training: two runs train
     service.apply_setup("c", small_ring(service))
     msg = service.start("c")
-    assert msg.startswith("⏳") and "slots" in msg
+    assert msg.startswith("◷") and "slots" in msg
 
 
 def test_lr_from_log():

@@ -30,7 +30,7 @@ def train_steps(train, sid, preset, steps, **overrides):
     setup = train.preset_setup(preset)
     setup.update(overrides)
     assert not train.apply_setup(sid, setup).startswith("⚠")
-    assert not train.step(sid, "both", steps).startswith(("⚠", "⏳"))
+    assert not train.step(sid, "both", steps).startswith(("⚠", "◷"))
     trainer = train.registry.session(sid).live_trainer
     assert trainer.wait_idle(60)
     return trainer
