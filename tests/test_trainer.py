@@ -50,14 +50,14 @@ def test_step_d_only_and_g_only(trainer):
     with trainer.with_run() as run:
         g0, d0 = params(run.G), params(run.D)
     trainer.step_d()
-    assert trainer.wait_idle()
+    assert trainer.wait_idle(60)
     with trainer.with_run() as run:
         assert all(torch.equal(a, b) for a, b in zip(g0, run.G.parameters())), "a D step must not move G"
         assert any(not torch.equal(a, b) for a, b in zip(d0, run.D.parameters()))
         assert (run.d_updates, run.g_updates) == (1, 0)
         g1, d1 = params(run.G), params(run.D)
     trainer.step_g()
-    assert trainer.wait_idle()
+    assert trainer.wait_idle(60)
     with trainer.with_run() as run:
         assert all(torch.equal(a, b) for a, b in zip(d1, run.D.parameters())), "a G step must not move D"
         assert any(not torch.equal(a, b) for a, b in zip(g1, run.G.parameters()))
@@ -69,7 +69,7 @@ def test_step_d_only_and_g_only(trainer):
 def test_step_n_both_players(trainer):
     trainer.set_knobs(d_steps=3)
     trainer.step(4)
-    assert trainer.wait_idle()
+    assert trainer.wait_idle(60)
     snap = trainer.snapshot()
     assert (snap.step, snap.d_updates, snap.g_updates) == (4, 12, 4)
 
@@ -112,7 +112,7 @@ def test_stop_ends_the_thread_within_2s(tiny_digits):
 
 def test_nan_pauses_and_rolls_back(trainer):
     trainer.step(25)
-    assert trainer.wait_idle()
+    assert trainer.wait_idle(60)
     with trainer.with_run() as run:
         good_step = run._good_step
         assert good_step >= 10
@@ -126,7 +126,7 @@ def test_nan_pauses_and_rolls_back(trainer):
         assert all(torch.isfinite(p).all() for p in run.G.parameters())
     assert np.all(snap.metrics["step"] <= good_step)
     trainer.step(3)  # and it can go on
-    assert trainer.wait_idle() and trainer.snapshot().step == good_step + 3
+    assert trainer.wait_idle(60) and trainer.snapshot().step == good_step + 3
 
 
 def test_limits_finish_the_run(tiny_points):
@@ -144,7 +144,7 @@ def test_same_seed_same_run(tiny_points):
     for _ in range(2):
         t = Trainer(config=config, knobs=knobs, threads=1)
         t.step(30)
-        assert t.wait_idle()
+        assert t.wait_idle(60)
         losses.append(t.snapshot().metrics["loss/D"])
         t.close()
     np.testing.assert_array_equal(losses[0], losses[1])
