@@ -9,7 +9,8 @@ another, and `python -m ganengine eval --n 1000` measures the checkpoint after e
 1,000 pairs from the same latents every time): class agreement of the pair (and with partners shuffled), pixel
 agreement with the known transform of G1(z) (and shuffled), digit classes present. One thread,
 OMP_WAIT_POLICY=PASSIVE. Prints one JSON line per evaluation, each with "recognisable" (RECOGNISABLE below), the
-first recognisable time per seed at the end. --png copies the last seed's final pairs view (the CLI's samples.png).
+first recognisable time per seed at the end. --png copies the last seed's final pairs view (the CLI's samples.png),
+--keep DIR each seed's final checkpoint (to measure it again, e.g. with another reader).
 Results: bench/COGAN.md.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
     p.add_argument("--every", type=float, default=20.0)
     p.add_argument("--preset", default="cogan-negatives")
     p.add_argument("--png", default="", help="copy the last seed's final pairs view here")
+    p.add_argument("--keep", default="", help="copy each seed's final checkpoint here as cogan<seed>.pt")
     p.add_argument("--set", action="append", default=[], help="FLAG=VALUE: a train flag (e.g. width=16) to try")
     args = p.parse_args()
     extra = [a for pair in args.set for a in (f"--{pair.split('=')[0].replace('_', '-')}", pair.split("=", 1)[1])]
@@ -44,7 +46,16 @@ def main() -> None:
               eval_args=("--n", 1000), recognisable=recognisable,
               fields=lambda r, ok: {**{k: round(r[k], 4) for k in KEYS}, "recognisable": ok,
                                     "load": round(os.getloadavg()[0], 1)},
-              after_seed=(lambda seed, out: shutil.copy(out / "samples.png", args.png)) if args.png else None)
+              after_seed=lambda seed, out: after(seed, out, args))
+
+
+def after(seed: int, out, args) -> None:
+    """--png: the seed's final pairs view (the CLI's samples.png); --keep: its final checkpoint."""
+    if args.png:
+        shutil.copy(out / "samples.png", args.png)
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        shutil.copy(out / "checkpoint.pt", os.path.join(args.keep, f"cogan{seed}.pt"))
 
 
 if __name__ == "__main__":

@@ -122,6 +122,35 @@ def test_the_drawing_job_draws_from_frozen_copies():
     assert not torch.equal(old[0], run.family.pair(z)[0])    # G moved, the job's copy did not
 
 
+@pytest.mark.parametrize("k", [0, 2, 3])
+def test_full_resolution_ends_share_all_but_the_head_and_the_first_d_layer(k):
+    """digits-edges' nets (the paper's ends): G's own head is a stride-1 conv at 32 px, D's first layer a stride-1
+    conv + max-pool; shared3 shares everything else of G (4 of 5 layers), as the paper does."""
+    G, D = CoupledGenerator(latent_dim=8, width=4, shared=k, head="full"), CoupledDiscriminator(width=4, shared=k,
+                                                                                                pool=True)
+    g1, g2, d1, d2 = G.branch(0), G.branch(1), D.branch(0), D.branch(1)
+    n_shared = k + (k == 3)
+    assert len(g1) == len(g2) == 5 and len(d1) == 4
+    for i in range(5):
+        assert (g1[i] is g2[i]) == (i < n_shared)
+    assert isinstance(g1[4][0], torch.nn.Conv2d) and g1[4][0].stride == (1, 1) and g1[4] is not g2[4]
+    assert d1[0] is not d2[0] and isinstance(d1[0][-1], torch.nn.MaxPool2d)
+    z, x = torch.randn(3, 8), torch.rand(3, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        a, b = G.eval()(z)
+        assert a.shape == b.shape == (3, 1, 32, 32) and torch.equal(b, g2(z))
+        assert torch.equal(D(x, x)[0], d1(x).flatten())
+
+
+def test_edges_preset_builds_the_full_resolution_nets_and_negatives_the_strided_ones():
+    edges = GANRun(config=tiny("cogan-edges")[0], knobs=tiny("cogan-edges")[1])
+    negatives = GANRun(config=tiny()[0], knobs=tiny()[1])
+    assert len(edges.nets["G"].branch(0)) == 5 and len(negatives.nets["G"].branch(0)) == 4
+    assert isinstance(edges.nets["D"].branch(0)[0][-1], torch.nn.MaxPool2d)
+    assert isinstance(negatives.nets["D"].branch(0)[0][0], torch.nn.Conv2d)
+    assert negatives.nets["D"].branch(0)[0][0].stride == (2, 2)
+
+
 # ---- exact replay ------------------------------------------------------------------------------------------------
 def test_two_runs_with_one_seed_give_the_same_scalars_and_another_seed_does_not():
     config, knobs = tiny()

@@ -37,6 +37,10 @@ SIDE = 32              # ganengine.data.unpaired pads the digits 28 -> 32
 N_PAIRS_SHOWN = 32     # the pairs view: 32 fixed z, 8 pairs a row
 N_CHECK_SHOWN = 16     # the agreement view: 16 of them, as G1(z) | T(G1(z)) | G2(z) rows
 N_QUALITY = 500        # pairs the live quality job measures (every few seconds, beside training)
+# Tasks whose nets have the paper's full-resolution ends (ganengine.models.coupled: G's last layer a stride-1 conv at
+# 32 px, D's first a stride-1 5x5 conv + max-pool): thin 1 px edges, which the strided ends render and judge as a
+# dotted grid (bench/COGAN.md); negatives keep the cheaper strided ends.
+FULL_RESOLUTION_TASKS = ("digits-edges",)
 
 
 def shared_layers(model: str) -> int:
@@ -86,6 +90,9 @@ class CoGANFamily(Family):
     @staticmethod
     def describe(config) -> str:
         k = shared_layers(config.model)
+        if config.data in FULL_RESOLUTION_TASKS:
+            return (f"2 DCGAN G sharing their first {k + (k == 3)} of 5 layers (own stride-1 heads at 32 px) + 2 D "
+                    f"sharing their last {k} of 4 (own stride-1 conv + max-pool first) (width {config.width})")
         return (f"2 DCGAN G sharing their first {k} of 4 layers + 2 D sharing their last {k} of 4 (width "
                 f"{config.width})")
 
@@ -98,8 +105,10 @@ class CoGANFamily(Family):
     def build_nets(config, spec) -> dict:
         from ganengine.models.coupled import CoupledDiscriminator, CoupledGenerator
         k, c = shared_layers(config.model), spec.shape[0]
-        return {"G": CoupledGenerator(latent_dim=config.latent_dim, channels=c, width=config.width, shared=k),
-                "D": CoupledDiscriminator(channels=c, width=config.width, shared=k)}
+        full = config.data in FULL_RESOLUTION_TASKS     # the paper's stride-1 layers at 32 px (module docstring)
+        return {"G": CoupledGenerator(latent_dim=config.latent_dim, channels=c, width=config.width, shared=k,
+                                      head="full" if full else "convt"),
+                "D": CoupledDiscriminator(channels=c, width=config.width, shared=k, pool=full)}
 
     @staticmethod
     def guess_spec(config):
@@ -191,8 +200,9 @@ class CoGANFamily(Family):
     def caption(self, view: str) -> str:
         d1, d2 = self.run.spec.extra.get("domains", ("digit", "other"))
         k = shared_layers(self.run.config.model)
-        sharing = (f"G1 and G2 share their first {k} of 4 layers, D1 and D2 their last {k}" if k else
-                   "nothing is shared: two separate GANs, so nothing ties a pair together")
+        n = 4 + (self.run.config.data in FULL_RESOLUTION_TASKS)                 # G's layers (module docstring)
+        sharing = (f"G1 and G2 share their first {k + (n == 5 and k == 3)} of {n} layers, D1 and D2 their last {k}"
+                   if k else "nothing is shared: two separate GANs, so nothing ties a pair together")
         if view == "agreement":
             return (f"The pixel-agreement check on 16 of the fixed z: G1(z) ({d1}) · T(G1(z)), the known "
                     f"{d1} -> {d2} transform applied to it · G2(z) ({d2}). Where the joint distribution is learnt, "

@@ -17,6 +17,14 @@ Discriminator layers:
   1  conv w -> 2w, 16 -> 8, LeakyReLU 0.2
   2  conv 2w -> 4w, 8 -> 4, LeakyReLU 0.2
   3  linear 4w * 4 * 4 -> 1 logit
+With ``head="full"`` (G) and ``pool=True`` (D) the nets end as the paper's digit nets do (the
+authors' code, mingyuliutw/CoGAN cogan_pytorch/src/net_cogan_mnistedge.py: G's own last layer a stride-1 transposed
+conv, D's own first layer a stride-1 5x5 conv + 2x2 max-pool): for thin 1 px edges, which a strided last G layer
+draws, and a strided first D layer judges, as a dotted grid (bench/COGAN.md):
+  G 3  ConvT w -> w, 16x16 -> 32x32, BatchNorm, ReLU     shared with shared = 3 (all but the head, the paper's way)
+  G 4  conv 3x3 w -> C, stride 1, 32x32, tanh             never shared: each domain's own head
+  D 0  conv 5x5 C -> w, stride 1, LeakyReLU 0.2, max-pool 2, 32 -> 16    never shared
+With shared = 0 to 2 the full-resolution G still shares its first ``shared`` layers.
 G shares its first ``shared`` layers, D its last ``shared`` (0 to 3). D has no BatchNorm: a shared BatchNorm would
 mix the statistics of the two domains' batches (the paper's digit D has none either). DCGAN's init: N(0, 0.02).
 Because the shared G layers see the same z, the generator computes them once and feeds both heads.
@@ -32,8 +40,14 @@ N_LAYERS = 4        # layers of each G and each D
 MAX_SHARED = 3      # G's last layer and D's first layer stay each net's own
 
 
-def _g_layer(i: int, latent_dim: int, channels: int, width: int) -> nn.Module:
-    """Generator layer i of the module docstring's table."""
+def _g_layer(i: int, latent_dim: int, channels: int, width: int, full: bool = False) -> nn.Module:
+    """Generator layer i of the module docstring's table (full: layer 3 keeps w channels at 32x32, layer 4 the
+    stride-1 head)."""
+    if i == 4:
+        return nn.Sequential(nn.Conv2d(width, channels, 3, 1, 1), nn.Tanh())                 # 32x32 -> 32x32
+    if i == 3 and full:
+        return nn.Sequential(nn.ConvTranspose2d(width, width, 4, 2, 1, bias=False),           # 16x16 -> 32x32
+                             nn.BatchNorm2d(width), nn.ReLU(True))
     if i == 0:
         return nn.Sequential(nn.Linear(latent_dim, 4 * width * 16, bias=False),
                              nn.Unflatten(1, (4 * width, 4, 4)),               # (B, 4w * 16) -> (B, 4w, 4, 4)
@@ -47,8 +61,11 @@ def _g_layer(i: int, latent_dim: int, channels: int, width: int) -> nn.Module:
     return nn.Sequential(nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())            # 16x16 -> 32x32
 
 
-def _d_layer(i: int, channels: int, width: int) -> nn.Module:
-    """Discriminator layer i of the module docstring's table."""
+def _d_layer(i: int, channels: int, width: int, pool: bool = False) -> nn.Module:
+    """Discriminator layer i of the module docstring's table (pool: layer 0 is a stride-1 5x5 conv + 2x2 max-pool,
+    the paper's)."""
+    if i == 0 and pool:
+        return nn.Sequential(nn.Conv2d(channels, width, 5, 1, 2), nn.LeakyReLU(0.2, True), nn.MaxPool2d(2))  # 32 -> 16
     if i == 0:
         return nn.Sequential(nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True))  # 32 -> 16
     if i == 1:
@@ -67,12 +84,15 @@ def _check_shared(shared: int) -> int:
 class CoupledGenerator(nn.Module):
     """G1 and G2 in one module: forward(z) -> (G1(z), G2(z)), each (B, C, 32, 32) in [-1, 1]."""
 
-    def __init__(self, *, latent_dim: int, channels: int = 1, width: int = 32, shared: int = MAX_SHARED):
+    def __init__(self, *, latent_dim: int, channels: int = 1, width: int = 32, shared: int = MAX_SHARED,
+                 head: str = "convt"):
         super().__init__()
         self.n_shared = _check_shared(shared)
-        self.shared = nn.Sequential(*(_g_layer(i, latent_dim, channels, width) for i in range(shared)))
-        self.own1 = nn.Sequential(*(_g_layer(i, latent_dim, channels, width) for i in range(shared, N_LAYERS)))
-        self.own2 = nn.Sequential(*(_g_layer(i, latent_dim, channels, width) for i in range(shared, N_LAYERS)))
+        full = head == "full"
+        n, k = N_LAYERS + full, shared + (full and shared == MAX_SHARED)
+        self.shared = nn.Sequential(*(_g_layer(i, latent_dim, channels, width, full) for i in range(k)))
+        self.own1 = nn.Sequential(*(_g_layer(i, latent_dim, channels, width, full) for i in range(k, n)))
+        self.own2 = nn.Sequential(*(_g_layer(i, latent_dim, channels, width, full) for i in range(k, n)))
         self.apply(dcgan_init)
 
     def forward(self, z: torch.Tensor, y=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -92,12 +112,12 @@ class CoupledGenerator(nn.Module):
 class CoupledDiscriminator(nn.Module):
     """D1 and D2 in one module: forward(x1, x2) -> (D1(x1), D2(x2)) logits, (B,) each."""
 
-    def __init__(self, *, channels: int = 1, width: int = 32, shared: int = MAX_SHARED):
+    def __init__(self, *, channels: int = 1, width: int = 32, shared: int = MAX_SHARED, pool: bool = False):
         super().__init__()
         self.n_shared = _check_shared(shared)
         first_shared = N_LAYERS - shared
-        self.own1 = nn.Sequential(*(_d_layer(i, channels, width) for i in range(first_shared)))
-        self.own2 = nn.Sequential(*(_d_layer(i, channels, width) for i in range(first_shared)))
+        self.own1 = nn.Sequential(*(_d_layer(i, channels, width, pool) for i in range(first_shared)))
+        self.own2 = nn.Sequential(*(_d_layer(i, channels, width, pool) for i in range(first_shared)))
         self.shared = nn.Sequential(*(_d_layer(i, channels, width) for i in range(first_shared, N_LAYERS)))
         self.apply(dcgan_init)
 
