@@ -23,7 +23,7 @@ def small_ring(service):
     return setup
 
 
-def wait_step(service, sid, at_least, timeout=20):
+def wait_step(service, sid, at_least, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if service.status(sid)["step"] >= at_least:
