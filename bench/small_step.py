@@ -14,6 +14,7 @@ change's own effect on a machine whose speed drifts.
   python -m bench.small_step rates --threads 1 --pairs 4 --seconds 3
   python -m bench.small_step quality --data ring8 --seeds 5 6 7 8 9
   python -m bench.small_step quality --data ring8 --seeds 5 --variants after   (the engine as it is, one seed)
+  python -m bench.small_step quality --data ring8 --seeds 0 --variants after --set "lr_decay_steps=5000"  (a trial)
 """
 from __future__ import annotations
 
@@ -61,7 +62,18 @@ def rates(threads: int, pairs: int, seconds: float) -> tuple[str, dict]:
     return text, out
 
 
-def quality(data: str, seeds: list, every: float, variants=VARIANTS) -> tuple[str, dict]:
+def parse_settings(text: str) -> dict:
+    """'lr_decay_steps=7000 ema_decay=0.999' -> {'lr_decay_steps': 7000, 'ema_decay': 0.999}; '' or 'base' -> {}."""
+    out = {}
+    for item in text.split():
+        if item != "base":
+            k, v = item.split("=", 1)
+            out[k] = int(v) if v.lstrip("-").isdigit() else float(v)
+    return out
+
+
+def quality(data: str, seeds: list, every: float, variants=VARIANTS, overrides=None) -> tuple[str, dict]:
+    """overrides: settings on top of the preset (a tuning trial, --set)."""
     from bench.presets import TARGETS
     from ganengine.metrics.evaluate import evaluate_generator
     from ganengine.presets import preset_for_data
@@ -72,7 +84,7 @@ def quality(data: str, seeds: list, every: float, variants=VARIANTS) -> tuple[st
     for seed in seeds:
         for v in variants:
             use(v)
-            config, knobs = preset.build(seed=seed)
+            config, knobs = preset.build(seed=seed, **(overrides or {}))
             trainer = Trainer(config=config, knobs=knobs)
             first, m = None, {}
             while trainer.run.train_seconds < budget - 1e-6:
@@ -93,7 +105,7 @@ def quality(data: str, seeds: list, every: float, variants=VARIANTS) -> tuple[st
     use("after")
     text = table(["seed", "variant", "steps", "modes", "high quality", "reverse KL", f"promise at {budget:g} s",
                   f"promise first held (every {every:g} s)"], rows)
-    return text, {"data": data, "budget": budget, "runs": out}
+    return text, {"data": data, "budget": budget, "overrides": overrides or {}, "runs": out}
 
 
 def main(argv=None) -> None:
@@ -107,6 +119,8 @@ def main(argv=None) -> None:
     p.add_argument("--every", type=float, default=5.0)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
                    help="quality: which optimiser variants to run per seed (default both, interleaved)")
+    p.add_argument("--set", default="", help="quality: settings on top of the preset, e.g. 'lr_decay_steps=5000 "
+                   "ema_decay=0.999' (a tuning trial; default: the preset as it is)")
     p.add_argument("--json", default="")
     a = p.parse_args(argv)
     from ganengine.device import configure_threads
@@ -115,7 +129,7 @@ def main(argv=None) -> None:
     if a.what == "rates":
         text, data = rates(threads, a.pairs, a.seconds)
     else:
-        text, data = quality(a.data, a.seeds, a.every, a.variants)
+        text, data = quality(a.data, a.seeds, a.every, a.variants, parse_settings(a.set))
         threads = torch.get_num_threads()  # the Trainer's own choice (ganengine.device: 1 for a small step)
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]

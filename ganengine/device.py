@@ -13,6 +13,8 @@ Small steps (estimated under SMALL_STEP_FLOPS, ganengine.cost: the 2-D MLP prese
 their ops are too small to split, so a second thread only adds OpenMP fork/join, and a spinning worker that another
 process has descheduled stalls every op. Measured (bench/RESULTS.md section 6): the ring8 preset step on the idle
 machine ran 481 it/s on 1 thread against 408 on 2; on the shared machine (load ~10) 85-145 against 3 it/s.
+The CLI's image steps keep libgomp's default (spinning) wait policy: OMP_WAIT_POLICY=PASSIVE measured 0.95-1.05x
+(median 0.99) on dcgan-mnist from the CLI, 4 interleaved pairs at load 9-19 (bench/RESULTS.md section 6).
 GAN_THREADS overrides all of these.
 """
 from __future__ import annotations
