@@ -84,7 +84,10 @@ class SnapshotPublishing:
                 self._visuals, self._visuals_fresh = visuals, True
             return
         with self._cv:
-            self._render_next = (self._run_number, job)
+            waiting = self._render_next
+            if waiting is not None and waiting[2] and not timeline and waiting[0] == self._run_number:
+                return      # a step only shown (paced) never displaces a timeline frame still waiting to be drawn
+            self._render_next = (self._run_number, job, timeline)
             start, self._render_busy = not self._render_busy, True
         if start:
             render_pool().submit(self._draw_waiting_visuals)
@@ -98,7 +101,7 @@ class SnapshotPublishing:
                     self._render_busy = False
                     self._cv.notify_all()
                     return
-            number, job = item
+            number, job, _ = item
             try:
                 visuals = job()                                 # the drawing: off the training thread
             except Exception:  # a view that fails to draw must not take the trainer down

@@ -26,7 +26,7 @@ SELECT_BRUSH_JS = """
     const brush = root && root.querySelector('button[aria-label="Brush"]');
     const waiting = root && root.innerText.includes('select the draw tool');
     if (brush && waiting) { brush.click(); return; }
-    if (!brush && ++tries < 40) setTimeout(pick, 250);
+    if (++tries < 80) setTimeout(pick, 250);   // the brush can show before the prompt: wait for both (20 s)
   };
   setTimeout(pick, 100);
 }

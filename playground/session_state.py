@@ -36,6 +36,7 @@ class VisitorSession:
     explore: dict = field(default_factory=dict)   # the Explore tab's state (generator source, directions)
     views: dict = field(default_factory=dict)     # the Train tab's view toggles ("manifold", "scores": bool)
     setup: Optional[tuple] = None                 # (RunConfig, Knobs) chosen before a trainer exists
+    setup_reply: tuple = ()                       # ((RunConfig, Knobs), the answer) of the last rebuild
     workdir: Optional[str] = None                 # this visitor's private folder (uploads, exports), removed on drop
     saves: list = field(default_factory=list)     # checkpoints this page saved (the newest few are kept)
     last_save: float = float("-inf")

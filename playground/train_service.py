@@ -182,6 +182,10 @@ class TrainService(RunBudget, KnobCommands, RunFiles):
             if trainer is None:
                 return done("Setup ready: press **Start** (or Step) to train.")
             old = trainer.snapshot()
+            if old.step == 0 and s.setup_reply and s.setup_reply[0] == (config, knobs):
+                # the same setup again, nothing trained since (the preset menu sends its event twice, seen in
+                # Chromium): nothing to rebuild, and the first answer ("your run ... was replaced") stays
+                return s.setup_reply[1]
             try:
                 self._reset(s, trainer, config=config, knobs=knobs)
             except (ConfigError, DataUnavailable) as err:
@@ -190,8 +194,10 @@ class TrainService(RunBudget, KnobCommands, RunFiles):
                 return refused(f"⚠ could not read the data ({os_reason(err)})")
         replaced = (f"Your {old.config.data} run at step {old.step:,} was replaced (save a checkpoint first to keep "
                     f"one). " if old.step > 0 else "")
-        return done(f"{replaced}Rebuilt with the new setup ({config.data}, {config.model}): step 0, paused. Press "
-                    f"**Start**.")
+        answer = done(f"{replaced}Rebuilt with the new setup ({config.data}, {config.model}): step 0, paused. Press "
+                      f"**Start**.")
+        s.setup_reply = ((config, knobs), answer)
+        return answer
 
     def _close_branch(self, s) -> bool:
         """The run is being replaced (a reset, a new setup, a checkpoint): its branch goes (its training after the
