@@ -65,7 +65,7 @@ class Trainer(TrainingLoop, SnapshotPublishing, RestoreControl):
         self.quality = QualityMonitor(take_job=self._quality_job, progress=self._progress,
                                       on_result=self.request_publish, every=quality_every)
         self.run = GANRun(config=config, knobs=knobs)
-        self._render_next = None  # (run number, the latest visuals job waiting to be drawn, kept for the timeline?) or None
+        self._render_next = None  # (run number, latest visuals job waiting to be drawn, timeline frame?) or None
         self._render_busy = False  # a drawing task of this trainer is queued or running (ganengine.render_pool)
         self._reset_control()
         self._thread: Optional[threading.Thread] = None
