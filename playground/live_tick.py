@@ -101,7 +101,7 @@ def quality_figures(snap) -> tuple[str, str]:
     elif last.get("class_accuracy"):
         classes = figures.class_accuracy_figure(last["class_accuracy"], snap.spec.class_names or None)
     else:
-        note = "Digit data only (2-D data: see modes captured)." if snap.spec.is_points else \
+        note = "Digit data only (2-D data: see the quality plot)." if snap.spec.is_points else \
             "No per-class view for this family." if last and "class_histogram" not in last else ""
         classes = figures.class_histogram_figure(last.get("class_histogram"), snap.spec.class_names or None,
                                                  note=note, unrecognisable=last.get("unrecognisable"))
