@@ -1,7 +1,7 @@
 """What the Train tab does, as plain methods keyed by a session id: no Gradio here, so it is unit-testable.
-Three parts live in their own files and join TrainService as mixins: the page's training budget
-(playground/run_budget.py), the live knobs (playground/train_knobs.py), and the run's files: loading a checkpoint, saving one,
-the GIF export (playground/run_files.py).
+Four parts live in their own files and join TrainService as mixins: the page's training budget
+(playground/run_budget.py), the live knobs (playground/train_knobs.py), the run's files: loading a checkpoint, saving one,
+the GIF export (playground/run_files.py), and the timeline: a past frame, rewind (playground/run_timeline.py).
 
 Every method returns plain values (strings, dicts, JSON text, uint8 images) and turns every error a visitor can cause
 into a message: nothing raises into the UI. The Gradio wiring (playground/train_tab.py) only maps components to
@@ -13,8 +13,6 @@ import math
 import time
 from pathlib import Path
 from typing import Optional
-
-import numpy as np
 
 from ganengine.checkpoint import remove_stale_temp_files
 from ganengine.config import ConfigError, Knobs, RunConfig
@@ -28,10 +26,10 @@ from playground.settings import Settings
 from playground.visitor_files import (SaveFolder, drop_other_extractions, extracted_bytes, visitor_dir,
                                       zip_unpacked_bytes)
 from playground.form_values import lr_from_log, os_reason, public_text, whole_number
-from playground.live_tick import Tick, rewind_note, tick_for
-from playground.views import column_labels, image_html
+from playground.live_tick import Tick, tick_for
 from playground.run_budget import RunBudget
 from playground.run_files import RunFiles
+from playground.run_timeline import RunTimeline
 from playground.train_knobs import KNOB_LABELS, LIVE_KNOBS, KnobCommands
 
 POINT_DATA = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Spiral", "spiral"),
@@ -53,7 +51,7 @@ __all__ = ["TrainService", "DEFAULT_PRESET", "GONE", "KNOB_LABELS", "LIVE_KNOBS"
            "lr_from_log", "public_text"]   # what other modules import from here
 
 
-class TrainService(RunBudget, KnobCommands, RunFiles):
+class TrainService(RunBudget, KnobCommands, RunFiles, RunTimeline):
     def __init__(self, *, registry: SessionRegistry, settings: Settings):
         self.registry, self.settings = registry, settings
         self.saves = SaveFolder(settings.save_dir, settings.save_quota_mb * 2**20)
@@ -372,50 +370,3 @@ class TrainService(RunBudget, KnobCommands, RunFiles):
     def tick(self, sid: str) -> Tick:
         """The live refresh: only what changed since this page's last tick is rebuilt and sent."""
         return tick_for(self.registry.session(sid))
-
-    def timeline_frame(self, sid: str, index) -> str:
-        s = self.registry.session(sid)
-        trainer = s.live_trainer
-        if trainer is None:
-            return image_html(None, "No frames yet.")
-        snap = trainer.snapshot()
-        if not snap.timeline_frames:
-            return image_html(None, "No frames yet: they are taken every few steps.")
-        i = whole_number(index, -2**62, 2**62)
-        i = len(snap.timeline_frames) - 1 if i is None else int(np.clip(i, 0, len(snap.timeline_frames) - 1))
-        step = snap.timeline_steps[i]
-        return image_html(snap.timeline_frames[i], f"frame {i + 1} of {len(snap.timeline_frames)}: step {step:,}"
-                                                   f" · {rewind_note(snap, step)}", alt="past samples",
-                          columns=column_labels(snap.visuals or {}, (snap.visuals or {}).get("views", ("",))[0]))
-
-    def rewind(self, sid: str, index) -> Reply:
-        """Rewind the visitor's run to the timeline frame ``index`` (the nearest restore point at or before it)."""
-        trainer = self.registry.session(sid).live_trainer
-        if trainer is None or not trainer.snapshot().timeline_steps:
-            return refused("Nothing to rewind yet.")
-        steps = trainer.snapshot().timeline_steps
-        i = whole_number(index, -2**62, 2**62)
-        if i is None:
-            return refused("⚠ pick a frame on the timeline first")
-        i = int(np.clip(i, 0, len(steps) - 1))
-        s = self.registry.session(sid)
-        before = trainer.snapshot()
-        try:
-            back = trainer.rewind(steps[i])
-        except ValueError:
-            return refused("⚠ that frame is older than the oldest restore point kept for this run")
-        after = trainer.snapshot()
-        spend(s, before, after)
-        self._apply_budget(s, trainer, paid_from=(min(s.paid_from_step, after.step),
-                                                  min(s.paid_from_seconds, after.train_seconds)))
-        s.sent.clear()
-        nearest = "" if back == steps[i] else f" (the nearest restore point at or before step {steps[i]:,})"
-        return done(f"Rewound to step {back:,}{nearest}: weights, optimisers and random state as they were; the "
-                    f"curves, frames and quality after it are gone. Change a knob, then press Start to take a "
-                    f"different path.")
-
-    def timeline_position(self, sid: str) -> tuple:
-        """(frames on the timeline, the last frame's index) after the run moved (a rewind)."""
-        trainer = self.registry.session(sid).live_trainer
-        n = len(trainer.snapshot().timeline_steps) if trainer is not None else 0
-        return n, max(n - 1, 0)
