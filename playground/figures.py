@@ -76,11 +76,11 @@ def dprob_figure(metrics: dict, events) -> dict:
     _, after = _series(metrics, "D(G(z))/after")
     data = [_line(x, smooth(real, 0.8), "D(x): real", REAL), _line(x, smooth(before, 0.8), "D(G(z)) before D's update", FAKE),
             _line(x, smooth(after, 0.8), "D(G(z)) after", FAKE, dash="dash", width=1.5)]
+    # the equilibrium line is a legend entry: a label on the plot sat over the curves, which converge onto it
+    data.append({**_line([x[0], x[-1]], [0.5, 0.5], "equilibrium 0.5", GREY, dash="dash", width=1.5),
+                 "hoverinfo": "skip"})
     layout = _layout("D(x) and D(G(z)): both head for 0.5", ytitle="D's output", yrange=(0, 1))
-    layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
-                         "line": {"color": GREY, "width": 1.5, "dash": "dash"}}]
-    layout["annotations"] = [{"text": "equilibrium 0.5", "xref": "paper", "x": 0.01, "y": 0.5, "yanchor": "bottom",
-                              "showarrow": False, "font": {"size": 10, "color": GREY}, "xanchor": "left"}]
+    layout["annotations"] = []
     _event_markers(events, layout, float(metrics["step"][-1]))
     return _finish(data, layout)
 

@@ -42,8 +42,9 @@ def test_change_markers_are_labelled_without_overlap():
         assert all(a["textangle"] == -90 for a in labels)
         xs = [a["x"] for a in labels]
         assert all(b - a >= figures.LABEL_GAP * 1000 for a, b in zip(xs, xs[1:]))
-    dprob = figures.dprob_figure(m, events)["layout"]["annotations"]
-    assert dprob[0]["text"] == "equilibrium 0.5"     # the figure's own note is kept
+    dprob = figures.dprob_figure(m, events)
+    assert [a["text"] for a in dprob["layout"]["annotations"]] == ["loss ns -> hinge (+1)", "d_steps 1 -> 5"]
+    assert any(t["name"] == "equilibrium 0.5" for t in dprob["data"])   # a legend entry, not a label over the curves
 
 
 def test_the_papers_reference_lines_are_legend_entries_not_labels_that_overlap():
