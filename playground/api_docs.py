@@ -4,7 +4,8 @@ Gradio 6 writes each parameter of the "Use via API" page as "The input value tha
 <component> component. <description>", where the label is the input component's (gr.api names them "1st", "2nd")
 and the description is its api_info's "additional_description" (empty for a Textbox or a gr.api parameter). It
 reads a docstring's "Args:" section only for MCP tools, and only each parameter's first line. So after the Blocks are built, describe_api() gives each
-public endpoint's input components the parameter's name as label and its "Args:" line as description.
+public endpoint's input components the parameter's name as label and its "Args:" line as description, and its
+output the label "result", the type "str" where the function says it returns text, and what it returns in words.
 The UI's own components are never touched: only those of the named endpoints, which are hidden from the page.
 """
 from __future__ import annotations
@@ -47,6 +48,29 @@ def _described(component, text: str):
     return api_info_as_input
 
 
+def return_doc(fn) -> str:
+    """What the endpoint returns, in words: its docstring's "Returns:" section, else its first paragraph (these
+    say what comes back: "Returns the status JSON", "This client's step, status ... as JSON")."""
+    text = inspect.getdoc(fn) or ""
+    head, sep, tail = text.partition("Returns:")
+    if sep and head.endswith("\n"):
+        return " ".join(line.strip() for line in tail.strip().split("\n\n")[0].splitlines())
+    return " ".join(line.strip() for line in text.split("\n\n")[0].splitlines())
+
+
+def _described_output(component, text: str, as_text: bool):
+    """A replacement for the component's api_info_as_output with the description (and "str" for an endpoint
+    declared to return text: gr.api's output component otherwise shows "Any" and "the 1st Api component")."""
+    original = component.api_info_as_output
+
+    def api_info_as_output() -> dict:
+        info = {**original(), "description": text}
+        if as_text:
+            info["type"] = "string"
+        return info
+    return api_info_as_output
+
+
 def describe_api(demo, names) -> list[str]:
     """Give the inputs of each named endpoint (api_name in ``names``) its parameter's name and description.
     Returns the "endpoint: parameter" pairs that have no description (a test keeps this empty)."""
@@ -63,4 +87,8 @@ def describe_api(demo, names) -> list[str]:
                 continue
             component.label = name
             component.api_info_as_input = _described(component, text)
+        returned, annotation = return_doc(block_fn.fn), inspect.signature(block_fn.fn).return_annotation
+        for component in block_fn.outputs[:1] if len(block_fn.outputs) == 1 else ():
+            component.label = "result"
+            component.api_info_as_output = _described_output(component, returned, annotation in (str, "str"))
     return missing

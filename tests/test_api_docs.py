@@ -33,3 +33,8 @@ def test_every_public_parameter_is_described(tmp_path):
             text = p["python_type"]["description"]
             assert len(text) > 20 and "FileData" not in text, (endpoint, p["parameter_name"], text)
     assert params == 15   # start 1, set_knobs 1, step 2, generate 4, translate 3, branch 4
+    for endpoint, spec in info.items():   # what comes back, in words (was "Any: the output value that appears in
+        (ret,) = spec["returns"]          # the 1st Api component")
+        assert ret["label"] == "result" and len(ret["python_type"]["description"]) > 15, (endpoint, ret)
+    assert info["/step"]["returns"][0]["python_type"]["type"] == "str"
+    assert "status JSON" in info["/step"]["returns"][0]["python_type"]["description"]
