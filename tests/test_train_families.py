@@ -200,12 +200,14 @@ def test_explore_refuses_a_translating_run_or_checkpoint_and_points_to_translate
     explore = ExploreService(registry=service.registry, settings=service.settings)
     service.apply_setup("v1", pix2pix_setup(service))
     run_steps(service, "v1", 1)
-    src, msg = explore.select("v1", "live")
-    assert src is None and "Translate tab" in msg
     path, _ = service.checkpoint_file("v1")
     src, msg = explore.upload("v1", path)
     assert src is None and "Translate tab" in msg
-    assert explore.current("v1").name.startswith("pretrained")   # the visitor's Explore source is unchanged
+    assert explore.current("v1").name.startswith("pretrained")   # a refused upload changes nothing
+    src, msg = explore.select("v1", "live")
+    assert src is None and "Translate tab" in msg
+    with pytest.raises(ValueError, match="Translate tab"):      # the menu says "Your live run": no other G's picture
+        explore.current("v1")
 
 
 def test_cyclegan_trains_in_the_train_tab_with_its_two_views_and_knobs(service):
