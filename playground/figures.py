@@ -43,7 +43,9 @@ def loss_figure(metrics: dict, events) -> dict:
         data.append({**_line(x, y, key.replace("schedule/", ""), REAL, dash="dash", width=1.5), "yaxis": "y4",
                      "line": {"color": REAL, "width": 1.5, "dash": "dash", "shape": "hv"}})
     if schedules:  # ticks at the schedule's own values (2, 4, 8): an overlaying axis otherwise syncs to y's grid
-        levels = sorted({float(v) for k in schedules for v in _series(metrics, k)[1] if np.isfinite(v)})[:12]
+        # from the raw values, not the bin means: a bin across a step would average 2 and 4 into a tick at 3
+        raw = np.concatenate([np.asarray(metrics[k], dtype=np.float64) for k in schedules])
+        levels = [float(v) for v in np.unique(raw[np.isfinite(raw)])[:12]]
         layout["yaxis4"] = {"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
                             "tickmode": "array", "tickvals": levels, "ticktext": [f"{v:g}" for v in levels],
                             "title": {"text": ", ".join(k.replace("schedule/", "") for k in schedules)}}

@@ -95,3 +95,6 @@ def test_a_schedule_keeps_its_axis_when_settings_change():
     assert trace["yaxis"] == "y4" and fig["layout"]["yaxis4"]["title"]["text"] == "seq_len"
     assert fig["layout"]["yaxis2"]["visible"] is False                   # the markers' own hidden axis
     assert fig["layout"]["yaxis4"]["tickvals"] == [2, 4, 8]           # labelled at its own levels, not y's grid
+    long = {k: np.repeat(v, 100) for k, v in metrics.items()}          # 30,000 steps: binned, yet no tick at 3 or 6
+    long["step"] = np.arange(1, 30_001, dtype=np.float32)
+    assert figures.loss_figure(long, ())["layout"]["yaxis4"]["tickvals"] == [2, 4, 8]
