@@ -87,8 +87,9 @@ def describe_api(demo, names) -> list[str]:
                 continue
             component.label = name
             component.api_info_as_input = _described(component, text)
-        returned, annotation = return_doc(block_fn.fn), inspect.signature(block_fn.fn).return_annotation
-        for component in block_fn.outputs[:1] if len(block_fn.outputs) == 1 else ():
+        if len(block_fn.outputs) == 1:
+            (component,), annotation = block_fn.outputs, inspect.signature(block_fn.fn).return_annotation
             component.label = "result"
-            component.api_info_as_output = _described_output(component, returned, annotation in (str, "str"))
+            component.api_info_as_output = _described_output(component, return_doc(block_fn.fn),
+                                                             annotation in (str, "str"))
     return missing
