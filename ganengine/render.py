@@ -51,6 +51,19 @@ def scatter_image(real: np.ndarray | None, fake: np.ndarray, bounds: tuple, *, s
     return img
 
 
+def field_axes(bounds: tuple, rows: int, *, widen: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """The x and y coordinates of D's decision heatmap: ``rows`` over y's bounds, as many per unit over x and
+    ``widen`` times x's span, centred. The page draws the data space with equal units on both axes, so a plot wider
+    than tall shows more x than the data's bounds: the wider field shades it (up to a ``widen``:1 plot) instead of
+    leaving bare margins beside it. Returns (xs (cols,), ys (rows,)) float32."""
+    xmin, xmax, ymin, ymax = bounds
+    ys = np.linspace(ymin, ymax, rows, dtype=np.float32)
+    half, mid = widen * (xmax - xmin) / 2, (xmin + xmax) / 2
+    cols = max(rows, round(rows * widen * (xmax - xmin) / max(ymax - ymin, 1e-12)))
+    xs = np.linspace(mid - half, mid + half, cols, dtype=np.float32)
+    return xs, ys
+
+
 def png_bytes(image: np.ndarray) -> bytes:
     from PIL import Image
     buf = io.BytesIO()

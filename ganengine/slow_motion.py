@@ -33,8 +33,9 @@ import numpy as np
 import torch
 
 from ganengine.families.base import eval_mode
+from ganengine.render import field_axes
 
-FIELD_RESOLUTION = 48   # D's heat field is FIELD_RESOLUTION^2 points over the data bounds (2-D data only)
+FIELD_RESOLUTION = 48   # rows of D's heat field (render.field_axes; 2-D data only)
 MAX_KEPT = 64           # images (and their gradients) kept per batch for the views
 MAX_POINTS = 1024       # 2-D points kept per batch
 
@@ -191,15 +192,13 @@ class _Recorder:
         d_nets = type(run.family).groups.get("D", ())
         if not run.spec.is_points or len(d_nets) != 1:
             return None
-        xmin, xmax, ymin, ymax = run.spec.bounds
-        r = FIELD_RESOLUTION
-        xs, ys = torch.linspace(xmin, xmax, r), torch.linspace(ymin, ymax, r)
-        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2).to(run.device)  # (r*r, 2)
+        xs, ys = (torch.from_numpy(a) for a in field_axes(run.spec.bounds, FIELD_RESOLUTION))
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2).to(run.device)  # (r*c, 2)
         self.rec.field_xy = (xs.numpy(), ys.numpy())
         D = run.nets[d_nets[0]]
         try:
             with self._aside(), eval_mode(D):
-                return torch.sigmoid(_first_tensor(D(grid))).reshape(r, r).float().cpu().numpy()  # (rows = y, cols = x)
+                return torch.sigmoid(_first_tensor(D(grid))).reshape(len(ys), len(xs)).float().cpu().numpy()  # (y, x)
         except (TypeError, RuntimeError):            # a D that needs more than points (a condition): no field
             return None
 

@@ -98,3 +98,13 @@ def test_a_schedule_keeps_its_axis_when_settings_change():
     long = {k: np.repeat(v, 100) for k, v in metrics.items()}          # 30,000 steps: binned, yet no tick at 3 or 6
     long["step"] = np.arange(1, 30_001, dtype=np.float32)
     assert figures.loss_figure(long, ())["layout"]["yaxis4"]["tickvals"] == [2, 4, 8]
+
+
+def test_the_decision_field_is_wider_than_the_data_so_a_wide_plot_is_shaded_to_its_edges():
+    from ganengine.render import field_axes
+    xs, ys = field_axes((-1.5, 1.5, -1.0, 1.0), 32)
+    assert len(ys) == 32 and ys[0] == -1.0 and ys[-1] == 1.0
+    assert xs[0] == -3.0 and xs[-1] == 3.0                    # twice x's span, centred on the data
+    assert len(xs) == 96                                       # as many columns per unit as rows
+    step_x, step_y = xs[1] - xs[0], ys[1] - ys[0]
+    assert abs(step_x - step_y) < 0.01

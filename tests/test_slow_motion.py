@@ -122,7 +122,7 @@ def test_the_gan_iteration_is_gan_labs_ten_stages_with_its_numbers():
     moved = g_update.data["points"]
     assert moved["fake"].shape == moved["fake_before"].shape and not np.array_equal(moved["fake"], moved["fake_before"])
     d_update = stages[4].data["points"]           # D's field before and after its update
-    assert d_update["heat"].shape == (48, 48) and not np.array_equal(d_update["heat"], d_update["heat_before"])
+    assert d_update["heat"].shape == (48, 96) and not np.array_equal(d_update["heat"], d_update["heat_before"])
 
 
 def test_a_step_kind_outside_the_family_is_refused():

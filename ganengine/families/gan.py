@@ -16,10 +16,10 @@ from ganengine.families.base import Family, eval_mode, frozen_copy
 from ganengine.losses import LOSSES
 from ganengine.manifold import manifold
 from ganengine.sample_scores import grid_scores
-from ganengine.render import image_grid, scatter_image
+from ganengine.render import field_axes, image_grid, scatter_image
 from ganengine.seeds import FIXED_NOISE, REAL_VIEW, REFERENCE, stream
 
-FIELD_RESOLUTION = 64      # D's decision heatmap is FIELD_RESOLUTION^2 points over the data bounds
+FIELD_RESOLUTION = 64      # rows of D's decision heatmap (render.field_axes: twice the columns, widened over x)
 N_FIELD_POINTS = 512       # fixed-noise fakes (and real points) drawn in the 2-D view
 
 
@@ -190,14 +190,12 @@ class GANFamily(Family):
     def _field(self, G, D, loss: str) -> dict:
         """2-D view: fakes from the fixed noise, D(x) on a grid, and the direction G's loss pushes each fake."""
         run = self.run
-        xmin, xmax, ymin, ymax = run.spec.bounds
-        r = FIELD_RESOLUTION
-        xs, ys = torch.linspace(xmin, xmax, r), torch.linspace(ymin, ymax, r)
-        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2).to(run.device)  # (r*r, 2)
+        xs, ys = (torch.from_numpy(a) for a in field_axes(run.spec.bounds, FIELD_RESOLUTION))
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2).to(run.device)  # (r*c, 2)
         fake = self._generate_with(G, self.fixed_z)
         with eval_mode(D):
             with torch.no_grad():
-                heat = torch.sigmoid(D(grid)).reshape(r, r)  # (rows = y, cols = x)
+                heat = torch.sigmoid(D(grid)).reshape(len(ys), len(xs))  # (rows = y, cols = x)
             x = fake.detach().clone().requires_grad_(True)
             g_loss = LOSSES[loss].g(D(x)) * len(x)  # per-point loss terms, not their mean
             (grad,) = torch.autograd.grad(g_loss, x)
