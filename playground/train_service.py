@@ -190,11 +190,13 @@ class TrainService(RunBudget, KnobCommands, RunFiles, RunTimeline):
                 return refused(f"⚠ {public_text(err)}")
             except OSError as err:
                 return refused(f"⚠ could not read the data ({os_reason(err)})")
-        replaced = (f"Your {old.config.data} run at step {old.step:,} was replaced (save a checkpoint first to keep "
-                    f"one). " if old.step > 0 else "")
-        answer = done(f"{replaced}Rebuilt with the new setup ({config.data}, {config.model}): step 0, paused. Press "
-                      f"**Start**.")
-        s.setup_reply = ((config, knobs), answer)
+            replaced = (f"Your {old.config.data} run at step {old.step:,} was replaced (save a checkpoint first to "
+                        f"keep one). " if old.step > 0 else "")
+            answer = done(f"{replaced}Rebuilt with the new setup ({config.data}, {config.model}): step 0, paused. "
+                          f"Press **Start**.")
+            # kept under the lock: the menu's second event runs beside the first (the queue's concurrency is 4)
+            # and must find this answer, or it rebuilds again and answers without the notice (seen in Chromium)
+            s.setup_reply = ((config, knobs), answer)
         return answer
 
     def _close_branch(self, s) -> bool:
