@@ -56,7 +56,7 @@ def build_explore_tab(service: ExploreService) -> dict:
                 at_t = gr.Image(label="G(z(t))", format="png", type="numpy", interactive=False, height=220,
                                 buttons=["download"])
                 path_strip = gr.Image(label="A → B", format="png", type="numpy", interactive=False,
-                                      buttons=["download"])
+                                      buttons=["download"], elem_id="gp-path-strip")
             interp_caption = gr.Markdown("")
             with gr.Row():
                 gif = gr.Button("Make a GIF of the walk", size="sm")

@@ -16,6 +16,8 @@ PAGE_CSS = """
 #gp-diagnosis p { margin: 0.15em 0; }
 .gp-labelled { width: 100%; max-width: 420px; }
 .gp-labelled img.gp-pixelated { max-width: 100%; display: block; }
+/* a wide, short strip fills its block's width, so Gradio's label badge (top left) covered its first tile */
+#gp-class-strip, #gp-path-strip { padding-top: 30px; }
 .gp-columns { display: grid; padding: 0 0.5%; font-size: 0.8em; font-weight: 600; text-align: center;
               color: var(--body-text-color); }
 @media (max-width: 720px) {
