@@ -1,16 +1,22 @@
-"""CoGAN probes at a fixed iteration count (untimed, in one process): what a setting buys per iteration, and what the
-pairs look like.
+"""CoGAN probes (bench/COGAN.md): what a setting buys at a fixed iteration count (untimed) or in a fixed time (timed),
+and what the pairs look like.
 
     python -m bench.cogan_probe [--preset cogan-edges] [--seed 0] [--iters 1400] [--at 700,1400]
                                 [--set width=12] [--set lr_g=2e-3] [--png test-artifacts/probe.png]
+    /work/bin/timedbench python -m bench.cogan_probe --seconds 120 [--edge canny|soft|outer] [--head-k 5] [--d-k 3]
+                                [--strided]
 
-Builds the preset through the engine (GANRun, the same code the app and CLI train), trains --iters iterations
-("both"), and at each count in --at measures ganengine.metrics.coupled's report on 1,000 pairs of the bench's
-latents (ganengine.latents.sample_latents(1000, latent, seed 0), the CLI eval's) and self_ceiling (the readers on
-G1(z) and its true edges T(G1(z)): what a perfect G2 would score against this G1), prints one JSON line with the
-seconds per iteration (median over the last 50 iterations; only comparable between probes run side by side), and,
-with --png, writes a look-grid: 16 pairs as rows of 4 triples G1(z) | G2(z) | T(G1(z)), each G2 tile framed by
-whether the edge reader reads it as G1's digit (a white line under it when yes). One torch thread.
+Builds the preset through the engine (GANRun, the code the app and the CLI train with), trains --iters iterations
+("both"), or --seconds of training steps, and measures ganengine.metrics.coupled's report on 1,000 pairs of the
+bench's latents (ganengine.latents.sample_latents(1000, latent, 0)) at each count in --at (at the half and the end
+of --seconds). Each measurement is one JSON line: the report's agreements, self_ceiling (the readers on G1(z) and its
+exact T(G1(z)): what a perfect G2 would score against this G1), seconds per iteration (median of the last 50), load.
+--png writes a look-grid per measurement: 16 triples G1(z) | G2(z) | T(G1(z)), 4 a row, with a white bar under G2
+when the pair is read as one digit and a grey one when not. One torch thread.
+Probe-only switches (set in this process before anything is built; the code is not changed): --edge, the
+digits-edges domain (code: the code's soft edges; canny: the binary outline it had before; soft; outer: the
+authors' 3x3 dilation minus the digit), --head-k G's own head kernel, --d-k D's own first conv kernel, --strided
+negatives' strided nets on digits-edges too.
 """
 from __future__ import annotations
 
@@ -68,15 +74,6 @@ def self_ceiling(G, task: str, z: torch.Tensor) -> float:
     return float((read_digits(a)[0] == read_domain_b(task, transform(task, a))).float().mean())
 
 
-def soft_edges(x: torch.Tensor) -> torch.Tensor:
-    """Probe edge domain 'soft': the Canny edges of float (N, 1, H, W) in [0, 1], Gaussian-blurred (sigma 0.6, 5x5)
-    and scaled so each image's brightest pixel is 1: float (N, 1, H, W) in [0, 1]."""
-    from ganengine.data.paired import canny_edges
-    from ganengine.metrics.image_quality import gaussian_filter
-    e = gaussian_filter(canny_edges(x).float(), 5, 0.6, padding=2)
-    return (e / e.amax((2, 3), keepdim=True).clamp_min(1e-6)).clamp(0, 1)
-
-
 def canny_float(x: torch.Tensor) -> torch.Tensor:
     """Probe edge domain 'canny' (digits-edges before 2026-11-30 13:00): the binary Canny-style outline, as floats."""
     from ganengine.data.paired import canny_edges
@@ -102,7 +99,7 @@ def patch(edge: str, head_k: int, d_k: int, strided: bool = False) -> None:
     import ganengine.metrics.coupled as coupled_metrics
     import ganengine.models.coupled as coupled
     if edge != "code":
-        fn = {"soft": soft_edges, "outer": outer_edges, "canny": canny_float}[edge]
+        fn = {"soft": unpaired.soft_edges, "outer": outer_edges, "canny": canny_float}[edge]
         old_data, old_metric = unpaired.transform, coupled_metrics.transform
         unpaired.transform = lambda task, im: ((fn(im.float() / 255) * 255).round().to(torch.uint8)
                                                if task == "digits-edges" else old_data(task, im))

@@ -64,3 +64,18 @@ def test_self_and_domain_b_agreement_separate_the_tie_from_the_readers():
     assert r["class_agreement_b"] > 0.99 and r["class_agreement_self"] == r["class_agreement"]
     neg = coupled_report(_Pairs(a, -a), "digits-negatives", z)  # negatives: T is exact, both readers the same
     assert neg["class_agreement_self"] == 1.0 and neg["class_agreement_b"] == 1.0
+
+
+def test_the_probe_trains_measures_and_draws_its_look_grid(tmp_path, monkeypatch, capsys):
+    import json
+    import sys
+
+    from bench import cogan_probe
+    png = tmp_path / "look.png"
+    monkeypatch.setattr(sys, "argv", ["cogan_probe", "--iters", "2", "--set", "width=4", "--set", "latent_dim=8",
+                                      "--set", "batch_size=8", "--png", str(png), "--tag", "t"])
+    cogan_probe.main()
+    r = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert r["iters"] == 2 and r["width"] == 4 and r["edge"] == "code"
+    assert 0 <= r["self_ceiling"] <= 1 and abs(r["class_agreement_real"] - 0.924) < 0.01
+    assert (tmp_path / "look_2.png").exists()
