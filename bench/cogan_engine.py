@@ -22,7 +22,7 @@ import shutil
 from bench.common import run_seeds
 
 KEYS = ("class_agreement", "class_agreement_unpaired", "pixel_agreement", "pixel_agreement_unpaired", "classes",
-        "confidence")
+        "confidence", "class_agreement_self", "class_agreement_b", "class_agreement_b_unpaired")
 
 
 def recognisable(r: dict) -> bool:

@@ -11,9 +11,14 @@ ganengine.data.paired (2 px of black each side; 32 = 4 x 8 for the ResNet G's tw
                the dilated held-out digits at 95.4% (97.8% the originals), a 3x3 square dilation at 91.6%.
   digits-negatives  (CoGAN, Liu & Tuzel 2016, section 5 "digits and negative digits") B = 255 - a: a per-pixel,
                exactly invertible transform (the border turns white too)
-  digits-edges (CoGAN, "digits and edge digits") B = the digit's Canny-style edges of ganengine.data.paired
-               (canny_edges: a thin outline on both sides of each stroke, 0 or 255); the bundled classifier reads
-               only 37% of the held-out edge images (ganengine.metrics.coupled reads them another way)
+  digits-edges (CoGAN, "digits and edge digits") B = the digit's soft edges (soft_edges below): the Canny-style
+               edges of ganengine.data.paired (canny_edges: a thin outline on both sides of each stroke), blurred by
+               a Gaussian of sigma 0.6 and scaled so each image's brightest pixel is 255: grey-level outlines ~2 px
+               wide, still with the stroke's inside dark. The binary 1 px Canny outline was too high-frequency for
+               CoGAN's small G2, which drew it as a cloud of dashes inside the digit's outline (bench/COGAN.md); the
+               authors' own edge digits are grey-level too (mingyuliutw/CoGAN dataset_mnistedge.py: 3x3 dilation
+               minus the digit). The bundled classifier reads edge images poorly; ganengine.metrics.coupled reads
+               them another way
 The held-out set is paired.py's: 500 digits, 50 per class, that the bundled classifier never trained on and that
 training never sees, in either domain. For them both sides are known exactly: a = the digit, b = T(a), so G_AB(a)
 can be compared with T(a) and G_BA(T(a)) with a. Halves: per class, a fixed permutation (numpy default_rng(HALF_SEED))
@@ -36,10 +41,11 @@ from ganengine.data.spec import DataSpec
 TASKS = {
     "thin2thick": "thin -> thick strokes (grey-level dilation by a radius-1 disc)",
     "digits-negatives": "digits and negative digits (255 - x)",
-    "digits-edges": "digits and edge digits (Canny-style edges)",
+    "digits-edges": "digits and edge digits (soft Canny-style edges)",
 }
 DOMAIN_NAMES = {"thin2thick": ("thin", "thick"), "digits-negatives": ("digit", "negative"),
                 "digits-edges": ("digit", "edges")}  # what A and B are, in a word each (captions)
+EDGE_BLUR_SIGMA = 0.6   # digits-edges: the Gaussian that softens the 1 px Canny outline (soft_edges)
 HALF_SEED = 1   # the fixed A/B split of the training digits (not a run's seed: every run and checkpoint shares it)
 
 
@@ -51,6 +57,16 @@ def dilate(images: torch.Tensor) -> torch.Tensor:
     return torch.stack(shifts).amax(0)                                            # (N, 1, H, W), same dtype
 
 
+def soft_edges(x: torch.Tensor) -> torch.Tensor:
+    """digits-edges' T on float (N, 1, H, W) in [0, 1] -> float (N, 1, H, W) in [0, 1]: e = G_0.6 * canny(x) (the
+    binary Canny-style outline of ganengine.data.paired, convolved with a 5x5 Gaussian of sigma EDGE_BLUR_SIGMA),
+    then e / max(e) per image (an image with no edge stays 0)."""
+    from ganengine.data.paired import canny_edges
+    from ganengine.metrics.image_quality import gaussian_filter
+    e = gaussian_filter(canny_edges(x).float(), 5, EDGE_BLUR_SIGMA, padding=2)           # (N, 1, H, W)
+    return (e / e.amax((2, 3), keepdim=True).clamp_min(1e-6)).clamp(0, 1)
+
+
 def transform(task: str, images: torch.Tensor) -> torch.Tensor:
     """Domain A uint8 (N, 1, 32, 32) -> the same digits in domain B (the task's exact transform T)."""
     if task == "thin2thick":
@@ -58,8 +74,7 @@ def transform(task: str, images: torch.Tensor) -> torch.Tensor:
     if task == "digits-negatives":
         return 255 - images
     if task == "digits-edges":
-        from ganengine.data.paired import canny_edges
-        return canny_edges(images.float() / 255).to(torch.uint8) * 255
+        return (soft_edges(images.float() / 255) * 255).round().to(torch.uint8)
     raise ConfigError(f"unknown unpaired task {task!r}; choose one of {', '.join(TASKS)}")
 
 

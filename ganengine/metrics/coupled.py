@@ -15,6 +15,13 @@ digit -> edges; ganengine.data.unpaired.transform):
                     digits' edges: 94.2% right on the 500 held-out edge images, against 84.6% without the blur).
   class_agreement_unpaired  the same with b shuffled (about 0.1 for balanced classes)
   class_agreement_real      the readers on 500 held-out real pairs (a, T(a)): the ceiling that the readers allow
+  class_agreement_self      the readers on the generated a and their exact T(a): the score of a G2 that drew exactly
+                    T(G1(z)), i.e. the ceiling that *this G1's* digits allow. With negatives it is 1 (the same
+                    classifier reads a and -T(a) = a); with edges, rough digits are read differently by the
+                    classifier (on a) and the edge reader (on T(a)), so it is lower until G1 draws clean digits
+  class_agreement_b, class_agreement_b_unpaired  T(a) and b both read by domain B's reader (the pair compared in
+                    domain B, where T is exact, as negatives are compared in domain A): whether G2 draws G1's
+                    digit, without the two readers' disagreement on rough digits; and the same with b shuffled
   classes, class_histogram  digit classes present among the a's (at least 1% of them), and their shares
   confidence        the classifier's mean top probability on the a's (blurry digits score low)
 """
@@ -34,8 +41,8 @@ def transform(task: str, x: torch.Tensor) -> torch.Tensor:
     if task == "digits-negatives":
         return -x
     if task == "digits-edges":
-        from ganengine.data.paired import canny_edges
-        return canny_edges((x.float() + 1) / 2).float() * 2 - 1
+        from ganengine.data.unpaired import soft_edges
+        return soft_edges((x.float() + 1) / 2) * 2 - 1
     raise ValueError(f"no known transform for {task!r}")
 
 
@@ -92,12 +99,16 @@ def coupled_report(G, task: str, z: torch.Tensor, real: tuple | None = None) -> 
     shuffled = b.roll(1, 0)                                                  # each a with another z's b
     cls_a, conf = read_digits(a)
     cls_b = read_domain_b(task, b)
+    cls_ta = read_domain_b(task, transform(task, a))                         # a's exact transform, read as b is
     hist = torch.bincount(cls_a, minlength=10).double() / len(cls_a)
     out = {"kind": "coupled", "task": task, "n": len(a),
            "pixel_agreement": pixel_agreement(task, a, b),
            "pixel_agreement_unpaired": pixel_agreement(task, a, shuffled),
            "class_agreement": float((cls_a == cls_b).float().mean()),
            "class_agreement_unpaired": float((cls_a == cls_b.roll(1, 0)).float().mean()),
+           "class_agreement_self": float((cls_a == cls_ta).float().mean()),
+           "class_agreement_b": float((cls_ta == cls_b).float().mean()),
+           "class_agreement_b_unpaired": float((cls_ta == cls_b.roll(1, 0)).float().mean()),
            "classes": int((hist >= 0.01).sum()), "class_histogram": [round(float(v), 4) for v in hist],
            "confidence": float(conf.mean())}
     if real is not None:
