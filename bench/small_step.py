@@ -1,8 +1,11 @@
-"""Issue 16: the small-model step before and after LeanAdam (ganengine.lean_adam), interleaved in one process.
+"""Issue 16: the small-model step before and after LeanAdam (ganengine.lean_adam) and the hand-written point-MLP
+step (ganengine.fast_mlp_step), interleaved in one process.
 
 "before" builds every run's optimisers as the engine did until issue 16 (torch.optim.Adam, foreach=True, stepped
-through Optimizer.step); "after" is the engine as it is. Nothing else differs, so the ratio of interleaved runs is the
-change's own effect on a machine whose speed drifts.
+through Optimizer.step), autograd step; "after" = LeanAdam, autograd step (GAN_FAST_STEP=0: the engine of main at
+12:00 on 2026-11-30); "fast" = LeanAdam and the hand-written step where it applies (the engine as it is). Nothing else
+differs, so the ratio of interleaved runs is the change's own effect on a machine whose speed drifts. The ratio
+column is the last variant named over the first.
 
   rates:   the step rate (it/s) of bench/throughput.py's engine cases and of the ring8 / grid25 presets, by
            bench.throughput.engine_rate (Trainer on the main thread), `--pairs` before/after pairs of `--seconds`.
@@ -12,6 +15,8 @@ change's own effect on a machine whose speed drifts.
            training; evaluations not counted) where the promise already held.
 
   python -m bench.small_step rates --threads 1 --pairs 4 --seconds 3
+  python -m bench.small_step rates --threads 1 --pairs 3 --seconds 3 --variants after fast --cases points
+  python -m bench.small_step quality --data ring8 --seeds 10 --variants fast
   python -m bench.small_step quality --data ring8 --seeds 5 6 7 8 9
   python -m bench.small_step quality --data ring8 --seeds 5 --variants after   (the engine as it is, one seed)
   python -m bench.small_step quality --data ring8 --seeds 0 --variants after --set "lr_decay_steps=5000"  (a trial)
@@ -20,13 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import torch
 
 from bench.common import machine, median, table
 
-VARIANTS = ("before", "after")
+VARIANTS = ("before", "after", "fast")
 
 
 def _before_adam(params, *, lr, betas, device):
@@ -34,31 +40,35 @@ def _before_adam(params, *, lr, betas, device):
 
 
 def use(variant: str) -> None:
-    """Switch the engine's optimiser factory (ganengine.run.make_adam) to a variant's."""
+    """Switch the engine's optimiser factory (ganengine.run.make_adam) and its step (GAN_FAST_STEP, read when a run
+    is built) to a variant's."""
     import ganengine.run as run_module
     from ganengine.lean_adam import make_adam
     run_module.make_adam = _before_adam if variant == "before" else make_adam
+    os.environ["GAN_FAST_STEP"] = "auto" if variant == "fast" else "0"
 
 
-def rates(threads: int, pairs: int, seconds: float) -> tuple[str, dict]:
+def rates(threads: int, pairs: int, seconds: float, variants=("before", "after"), points_only=False) -> tuple[str, dict]:
+    """points_only: only the 2-D cases (the ones the hand-written step applies to)."""
     from bench.throughput import CASES, engine_rate
     from ganengine.presets import preset_for_data
-    cases = {name: (config, knobs) for name, (_, config, knobs) in CASES.items()}
+    cases = {name: (config, knobs) for name, (_, config, knobs) in CASES.items()
+             if not points_only or config.data in ("ring8", "grid25")}
     for data in ("ring8", "grid25"):
         cases[f"{data} preset (R1, EMA, lr decay)"] = preset_for_data(data).build(seed=5)
-    rows, out = [], {}
+    rows, out, first, last = [], {}, variants[0], variants[-1]
     for name, (config, knobs) in cases.items():
-        got = {v: [] for v in VARIANTS}
+        got = {v: [] for v in variants}
         for _ in range(pairs):
-            for v in VARIANTS:
+            for v in variants:
                 use(v)
                 got[v].append(engine_rate(config, knobs, seconds))
-        ratios = [a / b for a, b in zip(got["after"], got["before"])]
+        ratios = [a / b for a, b in zip(got[last], got[first])]
         out[name] = {**got, "ratio": ratios}
-        rows.append([name, f"{median(got['before']):.1f}", f"{median(got['after']):.1f}", f"{median(ratios):.2f}",
+        rows.append([name, *(f"{median(got[v]):.1f}" for v in variants), f"{median(ratios):.2f}",
                      f"{min(ratios):.2f}-{max(ratios):.2f}"])
-    use("after")
-    text = table(["model", "before (it/s)", "after (it/s)", "after / before (median)", "range"], rows)
+    use("fast")
+    text = table(["model", *(f"{v} (it/s)" for v in variants), f"{last} / {first} (median)", "range"], rows)
     return text, out
 
 
@@ -102,7 +112,7 @@ def quality(data: str, seeds: list, every: float, variants=VARIANTS, overrides=N
                          f"{m['reverse_kl']:.4f}", "yes" if ok(m) else "NO",
                          "never" if first is None else f"{first:.0f} s"])
             print(rows[-1], flush=True)
-    use("after")
+    use("fast")
     text = table(["seed", "variant", "steps", "modes", "high quality", "reverse KL", f"promise at {budget:g} s",
                   f"promise first held (every {every:g} s)"], rows)
     return text, {"data": data, "budget": budget, "overrides": overrides or {}, "runs": out}
@@ -117,8 +127,10 @@ def main(argv=None) -> None:
     p.add_argument("--data", default="ring8", choices=("ring8", "grid25"))
     p.add_argument("--seeds", type=int, nargs="+", default=[5, 6, 7, 8, 9])
     p.add_argument("--every", type=float, default=5.0)
-    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
-                   help="quality: which optimiser variants to run per seed (default both, interleaved)")
+    p.add_argument("--variants", nargs="+", default=["before", "after"], choices=VARIANTS,
+                   help="which variants to run, interleaved (before: foreach Adam; after: LeanAdam; fast: LeanAdam and "
+                   "the hand-written point-MLP step)")
+    p.add_argument("--cases", default="all", choices=("all", "points"), help="rates: every case, or the 2-D ones")
     p.add_argument("--set", default="", help="quality: settings on top of the preset, e.g. 'lr_decay_steps=5000 "
                    "ema_decay=0.999' (a tuning trial; default: the preset as it is)")
     p.add_argument("--json", default="")
@@ -127,7 +139,7 @@ def main(argv=None) -> None:
     threads = configure_threads(a.threads or None, headless=True)
     t0 = time.perf_counter()
     if a.what == "rates":
-        text, data = rates(threads, a.pairs, a.seconds)
+        text, data = rates(threads, a.pairs, a.seconds, a.variants, a.cases == "points")
     else:
         text, data = quality(a.data, a.seeds, a.every, a.variants, parse_settings(a.set))
         threads = torch.get_num_threads()  # the Trainer's own choice (ganengine.device: 1 for a small step)

@@ -7,6 +7,7 @@ Each preset is built with seed 0 and a small sample interval, trained for STEPS 
 2-D scatter) is rendered at two steps and kept as its SHA-256 digest and shape (a compact file). The test re-runs the same and requires exact equality (0 tolerance).
 """
 import hashlib
+import os
 import sys
 from pathlib import Path
 
@@ -44,13 +45,21 @@ def run_trace(preset: str) -> dict:
     config, knobs = get_preset(preset).build(seed=0, device="cpu", sample_every=10, log_every=10,
                                              **RECORDED_SETTINGS.get(preset, {}))
     threads, engine_adam = torch.get_num_threads(), run_module.make_adam
+    fast = os.environ.get("GAN_FAST_STEP")
     torch.set_num_threads(1)  # the recording's thread count: a matmul split over 2 threads rounds differently
     run_module.make_adam = recording_adam
+    # The recording's autograd step: the point MLPs' hand-written step (ganengine.fast_mlp_step, issue 16) sums in
+    # another order; tests/test_fast_mlp_step.py checks it against autograd to fp32 rounding.
+    os.environ["GAN_FAST_STEP"] = "0"
     try:
         return _trace(preset, run_module.GANRun(config=config, knobs=knobs))
     finally:
         run_module.make_adam = engine_adam
         torch.set_num_threads(threads)
+        if fast is None:
+            os.environ.pop("GAN_FAST_STEP", None)
+        else:
+            os.environ["GAN_FAST_STEP"] = fast
 
 
 def _trace(preset, run) -> dict:

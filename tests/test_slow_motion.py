@@ -80,8 +80,14 @@ def test_recording_an_iteration_leaves_the_run_exactly_as_it_was(name):
     rows_a, rows_b = a.gather(1.0), b.gather(1.0)
     np.testing.assert_array_equal(rows_a, rows_b)
     cols = a.history.index
+    # The 2-D gan's real step is the hand-written one (ganengine.fast_mlp_step), the recording autograd's (it needs
+    # the hooks): the same numbers to fp32 rounding. Every other step is recorded bit for bit.
+    fast = getattr(a.family, "fast_step", None) is not None and a.family.fast_step.applies()
     for scalar, value in rec.scalars.items():     # the real step 4 (row 3 of the gathered rows)
-        assert np.float32(value) == np.float32(rows_a[3, cols[scalar]]), scalar
+        if fast:
+            assert np.isclose(value, rows_a[3, cols[scalar]], rtol=1e-5, atol=1e-7), scalar
+        else:
+            assert np.float32(value) == np.float32(rows_a[3, cols[scalar]]), scalar
 
 
 @pytest.mark.parametrize("name", sorted(TINY))

@@ -13,6 +13,7 @@ import torch
 
 from ganengine.config import DATASETS, MODELS, POINT_DATASETS, ConfigError, _check_choice
 from ganengine.families.base import Family, eval_mode, frozen_copy
+from ganengine.fast_mlp_step import fast_step_for
 from ganengine.losses import LOSSES
 from ganengine.manifold import manifold
 from ganengine.sample_scores import grid_scores
@@ -40,6 +41,7 @@ class GANFamily(Family):
         self.real_view = None if not run.spec.is_points else \
             run.source.real_sample(N_FIELD_POINTS, seed=stream(run.config.seed, REAL_VIEW))[0].cpu().numpy()
         self._fake_for_g = None
+        self.fast_step = fast_step_for(self)   # the point MLPs' hand-written step (ganengine.fast_mlp_step)
 
     # ---- built without a run ------------------------------------------------------------------------------------
     @staticmethod
@@ -108,6 +110,12 @@ class GANFamily(Family):
         return torch.randint(self.run.spec.num_classes, (n,), device=self.run.device, generator=self.run.noise_gen)
 
     # ---- training ---------------------------------------------------------------------------------------------
+    def train_step(self, kind: str) -> dict:
+        """Family.train_step, through the hand-written step where it applies (the point MLPs; GAN_FAST_STEP)."""
+        if self.fast_step is not None and self.fast_step.applies():
+            return self.fast_step.train_step(kind)
+        return super().train_step(kind)
+
     def _d_update(self, out: dict, keep_fake: bool) -> None:
         """keep_fake: G's forward keeps its graph and the fakes are kept for the G update that follows."""
         run, k = self.run, self.run.knobs
