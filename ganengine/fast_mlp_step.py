@@ -49,7 +49,6 @@ from torch import nn
 from ganengine.config import ConfigError
 from ganengine.losses import LOSSES, bce_d, hinge_d, lsgan_d, lsgan_g, minimax_g, ns_g, score_g
 from ganengine.models.mlp import PointDiscriminator, PointGenerator
-from ganengine.run import total_grad_norm
 
 SLOPE = 0.2                      # PointDiscriminator's LeakyReLU slope
 _lrelu_bw = torch.ops.aten.leaky_relu_backward.default
@@ -193,7 +192,7 @@ class FastPointStep:
                 dh = da.mm(W)                                       # dh_{i-1} = da_i W_i
         if k.r1_weight > 0:
             loss = loss + 0.5 * k.r1_weight * self._r1_backward(B, acts, k.r1_weight)
-        out["grad/D"] = self._step("D")                             # norm, Adam, (no EMA for D)
+        out["grad/D"] = self.run.apply_gradients("D")              # norm, Adam (no EMA for D)
         run.adversarial.record(l_r, l_f)
         out["loss/D"], out["D(x)"], out["D(G(z))/before"] = loss, torch.sigmoid(l_r).mean(), torch.sigmoid(l_f).mean()
         return fake
@@ -239,15 +238,5 @@ class FastPointStep:
             torch.sum(da, 0, out=self._grad(b))
             if i:
                 dh = da.mm(W)
-        out["grad/G"] = self._step("G")                             # norm, Adam, then the EMA of G
+        out["grad/G"] = self.run.apply_gradients("G")              # norm, Adam, then the EMA of G
         out["loss/G"], out["D(G(z))/after"] = g_loss(l_f), torch.sigmoid(l_f).mean()
-
-    def _step(self, group: str) -> torch.Tensor:
-        """GANRun.update after its backward: the norm of the group's gradients, Adam's step, the EMA."""
-        run = self.run
-        grad_norm = total_grad_norm(run.params[group])              # ||grad||_2 before the step
-        run.opt[group].step()
-        run.updates[group] += 1
-        if run.ema and group in run._ema_groups:
-            run._update_ema()
-        return grad_norm

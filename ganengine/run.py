@@ -6,9 +6,9 @@ the run's noise stream and seeds, named scalars and their bounded history, timel
 (rewind), the divergence guard (rollback) and the training state that checkpoints and restores carry. The family
 owns its nets' architecture, its data kind, its phases, its scalars, its views, its metrics and any extra state.
 
-Per step: family.train_step(kind) runs its updates through ``update(group, loss)`` (zero grad, backward, gradient
-norm, Adam step, EMA) and returns its scalars by name as 0-d device tensors; the run stacks them in the family's
-order and leaves them on the device until ``gather`` (the one host sync), so the hot path never waits on the GPU.
+Per step: family.train_step(kind) runs its updates through ``update(group, loss)`` (zero grad, backward, then
+apply_gradients: norm, Adam, EMA) and returns its scalars as 0-d device tensors, stacked in the family's order and
+left on the device until ``gather`` (the one host sync), so the hot path never waits on the GPU.
 
 Not thread-safe: exactly one thread (the Trainer's worker, or the caller) drives a GANRun.
 """
@@ -108,13 +108,15 @@ class GANRun:
 
     # ---- training ----------------------------------------------------------------------------------------------
     def update(self, group: str, loss: torch.Tensor) -> torch.Tensor:
-        """One optimiser step of a group on a loss: zero its gradients, backpropagate, measure the gradient norm,
-        step Adam, then move the EMA copies of the group's sampling nets. Returns the gradient norm (on device)."""
-        opt, params = self.opt[group], self.params[group]
-        opt.zero_grad(set_to_none=True)
+        """One optimiser step of a group on a loss: zero its gradients, backpropagate, apply_gradients."""
+        self.opt[group].zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = total_grad_norm(params)   # ||grad||_2 over the group's weights, before the step
-        opt.step()
+        return self.apply_gradients(group)
+
+    def apply_gradients(self, group: str) -> torch.Tensor:
+        """p.grad filled (update's backward, or fast_mlp_step): the grad norm (returned), Adam's step, then the EMA."""
+        grad_norm = total_grad_norm(self.params[group])   # ||grad||_2 over the group's weights, before the step
+        self.opt[group].step()
         self.updates[group] += 1
         if self.ema and group in self._ema_groups:
             self._update_ema()
@@ -212,8 +214,8 @@ class GANRun:
     def _update_ema(self) -> None:
         """theta_ema <- d * theta_ema + (1 - d) * theta, with the warm-up d = min(decay, (1 + t) / (10 + t)) over the
         t updates since EMA was switched on (as TensorFlow's ExponentialMovingAverage with num_updates), so a short
-        run's average is not dominated by its first, random weights. Buffers (BN statistics) are copied. t is part
-        of the training state: rewind, rollback and checkpoints restore it."""
+        run's average is not dominated by its first, random weights. Buffers (BN statistics) are copied. t is in the
+        training state (rewind, rollback and checkpoints restore it)."""
         t = self._ema_updates = self._ema_updates + 1
         decay = min(self.knobs.ema_decay, (1.0 + t) / (10.0 + t))
         for ema_params, params, buffers in self._ema_pairs:
@@ -239,9 +241,8 @@ class GANRun:
         It returns the views by name (views[0], also under "frame", is the timeline frame), the D-output
         histograms ("d_hist"), the names of the views ("views"), their captions ("captions"), "step", and the
         timeline epoch it belongs to. A family without a render_job draws here, on the calling thread.
-        timeline=False: views to show only, neither a timeline frame nor a restore point (a paced run draws every
-        step; one of each per step thinned the timeline's early frames and restore points away: a rewind to the
-        frame at step 199 went back to step 1, seen in the issue-15 Chromium pass)."""
+        timeline=False: views to show only, no timeline frame or restore point (a paced run draws every step; one of
+        each per step thinned the early ones away, so a rewind to step 199 went to step 1)."""
         step, epoch, views = self.step, self.timeline_epoch, self.family.views
         head = {"step": step, "d_hist": self.adversarial.histograms(), "views": views, "epoch": epoch,
                 "captions": {view: self.family.caption(view) for view in views}, "timeline": timeline}
