@@ -30,6 +30,7 @@ import torch
 
 from ganengine.config import COUPLED_MODELS, COUPLED_TASKS, ConfigError, _check_choice
 from ganengine.families.base import Family, eval_mode, frozen_copy
+from ganengine.models.coupled import g_layer_counts
 from ganengine.render import image_grid
 from ganengine.seeds import DATA, FIXED_NOISE, REFERENCE, stream
 
@@ -92,7 +93,8 @@ class CoGANFamily(Family):
     def describe(config) -> str:
         k = shared_layers(config.model)
         if config.data in FULL_RESOLUTION_TASKS:
-            return (f"2 DCGAN G sharing their first {k + (k == 3)} of 5 layers (own stride-1 heads at 32 px) + 2 D "
+            g_shared, n = g_layer_counts(k, True)
+            return (f"2 DCGAN G sharing their first {g_shared} of {n} layers (own stride-1 heads at 32 px) + 2 D "
                     f"sharing their last {k} of 4 (own stride-1 conv + max-pool first) (width {config.width})")
         return (f"2 DCGAN G sharing their first {k} of 4 layers + 2 D sharing their last {k} of 4 (width "
                 f"{config.width})")
@@ -201,8 +203,8 @@ class CoGANFamily(Family):
     def caption(self, view: str) -> str:
         d1, d2 = self.run.spec.extra.get("domains", ("digit", "other"))
         k = shared_layers(self.run.config.model)
-        n = 4 + (self.run.config.data in FULL_RESOLUTION_TASKS)                 # G's layers (module docstring)
-        sharing = (f"G1 and G2 share their first {k + (n == 5 and k == 3)} of {n} layers, D1 and D2 their last {k}"
+        g_shared, n = g_layer_counts(k, self.run.config.data in FULL_RESOLUTION_TASKS)
+        sharing = (f"G1 and G2 share their first {g_shared} of {n} layers, D1 and D2 their last {k}"
                    if k else "nothing is shared: two separate GANs, so nothing ties a pair together")
         if view == "agreement":
             return (f"The pixel-agreement check on 16 of the fixed z: G1(z) ({d1}) · T(G1(z)), the known "

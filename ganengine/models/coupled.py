@@ -75,6 +75,12 @@ def _d_layer(i: int, channels: int, width: int, pool: bool = False) -> nn.Module
     return nn.Sequential(nn.Flatten(), nn.Linear(4 * width * 16, 1))                  # (B, 4w, 4, 4) -> (B, 1)
 
 
+def g_layer_counts(shared: int, full: bool) -> tuple[int, int]:
+    """(G layers shared, G layers in all): the full-resolution G has a fifth layer, its own head, and with shared =
+    MAX_SHARED shares everything else (4 of 5), as the paper's digit nets do."""
+    return shared + (full and shared == MAX_SHARED), N_LAYERS + full
+
+
 def _check_shared(shared: int) -> int:
     if not 0 <= shared <= MAX_SHARED:
         raise ValueError(f"shared layers must be 0 to {MAX_SHARED}; got {shared}")
@@ -89,7 +95,7 @@ class CoupledGenerator(nn.Module):
         super().__init__()
         self.n_shared = _check_shared(shared)
         full = head == "full"
-        n, k = N_LAYERS + full, shared + (full and shared == MAX_SHARED)
+        k, n = g_layer_counts(shared, full)
         self.shared = nn.Sequential(*(_g_layer(i, latent_dim, channels, width, full) for i in range(k)))
         self.own1 = nn.Sequential(*(_g_layer(i, latent_dim, channels, width, full) for i in range(k, n)))
         self.own2 = nn.Sequential(*(_g_layer(i, latent_dim, channels, width, full) for i in range(k, n)))
