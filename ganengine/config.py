@@ -35,8 +35,8 @@ class ConfigError(ValueError):
 
 def _check_number(name: str, value, low: float, high: float, *, integer: bool = False, low_open: bool = False,
                   why_low: str = ""):
-    """Return value as an int (integer) or a float if low <= value <= high (low < value if low_open), else raise
-    ConfigError (why_low, if given, is added to the sentence when the value is too low).
+    """Return value as int/float if low <= value <= high (low < value if low_open), else raise ConfigError
+    (why_low, if given, is added to the sentence when the value is too low).
 
     Booleans are refused (JSON ``true`` must not become 1), as are NaN, infinities and numbers too large for a float
     (a string such as "1e999" or an int such as 10**400)."""
@@ -56,8 +56,6 @@ def _check_number(name: str, value, low: float, high: float, *, integer: bool = 
         if value != int(value):
             raise ConfigError(f"{name} must be a whole number, got {value}")
         value = int(value)
-    else:
-        value = float(value)   # a whole number given for a real setting (beta1=0): torch's fused Adam refuses mixed betas
     too_low = value <= low if low_open else value < low
     if too_low or value > high:
         bracket = "(" if low_open else "["

@@ -54,16 +54,6 @@ def test_batch_of_two_trains_the_batchnorm_mlp():
     assert run.step == 2
 
 
-def test_a_whole_number_for_a_real_setting_trains():
-    """beta1=0 stayed an int and torch's fused Adam refused the mixed betas (0, 0.9) with its own error."""
-    from ganengine.run import GANRun
-    knobs = Knobs(beta1=0, beta2=0.9, r1_weight=0)
-    assert type(knobs.beta1) is float and type(knobs.r1_weight) is float
-    run = GANRun(config=RunConfig(data="ring8", model="mlp", latent_dim=4, width=8, device="cpu"), knobs=knobs)
-    run.train_iteration("both")
-    assert run.step == 1
-
-
 # ---- the cost of one step ------------------------------------------------------------------------------------------
 def test_step_cost_is_close_to_torchs_own_count_and_cheap():
     """The meta-device estimate against FlopCounterMode around a real iteration (forward and backward)."""
