@@ -41,6 +41,13 @@ def test_start_tick_and_pause(service):
     t = service.tick("v1")
     assert t.running and "Step" in t.counter
     assert t.losses is not None and json.loads(t.losses)["data"]  # curves present
+    # The views are drawn on the render pool's thread, after the step that asked for them: under load the first
+    # ticks can still carry the empty field, so tick as the page does (each second) until the drawn one arrives.
+    panel, deadline = t.panel, time.monotonic() + 30
+    while not (panel and json.loads(panel)["data"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        t = service.tick("v1")
+        panel = t.panel or panel
     assert t.panel is not None and json.loads(t.panel)["data"][0]["type"] == "heatmap"  # 2-D field
     again = service.tick("v1")
     assert again.panel is None or again.panel != t.panel  # unchanged outputs are not resent
