@@ -96,8 +96,9 @@ class LeanAdam(torch.optim.Adam):
 
 
 def make_adam(params, *, lr: float, betas: tuple, device: torch.device) -> torch.optim.Adam:
-    """The engine's Adam: LeanAdam on the CPU; torch's Adam (its default kernel choice) elsewhere."""
-    params = list(params)
+    """The engine's Adam: LeanAdam on the CPU; torch's Adam (its default kernel choice) elsewhere. The betas are
+    stored as floats: a whole number typed for one (``--set beta1=0``) is an int, which fused Adam refuses."""
+    params, betas = list(params), tuple(float(b) for b in betas)
     if device.type == "cpu" and params and all(p.dtype in (torch.float32, torch.float64) for p in params):
         return LeanAdam(params, lr=lr, betas=betas)
     return torch.optim.Adam(params, lr=lr, betas=betas)

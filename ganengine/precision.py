@@ -107,7 +107,7 @@ def _fused_adam(run) -> None:
     foreach or plain Adam) loads into it and the fused flag is set again after each load."""
     for group, old in list(run.opt.items()):
         h = old.param_groups[0]
-        opt = torch.optim.Adam(run.params[group], lr=h["lr"], betas=h["betas"], fused=True)
+        opt = torch.optim.Adam(run.params[group], lr=h["lr"], betas=tuple(map(float, h["betas"])), fused=True)
 
         def keep_fused(o):
             for g in o.param_groups:

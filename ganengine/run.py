@@ -177,7 +177,7 @@ class GANRun:
             lr = self.knobs.lr_g if group == "G" else self.knobs.lr_d
             for param_group in opt.param_groups:
                 param_group["lr"] = lr * s
-                param_group["betas"] = (self.knobs.beta1, self.knobs.beta2)
+                param_group["betas"] = (float(self.knobs.beta1), float(self.knobs.beta2))   # ints: see make_adam
 
     def apply_knobs(self, knobs: Knobs) -> list:
         """Switch to new live settings (already validated); return one Event per changed field."""

@@ -114,3 +114,15 @@ def test_an_instance_hook_runs_on_the_fallback_step():
     (w * w).sum().backward()
     opt.step()
     assert seen == ["pre", "post"] and not torch.equal(w.detach(), torch.ones(3))
+
+
+def test_whole_number_betas_train():
+    """`--set beta1=0` arrives as the int 0: torch's fused Adam refuses int betas, so the engine stores floats, both
+    when the run is built and when the knob changes live."""
+    config = RunConfig(data="ring8", model="mlp", latent_dim=4, width=16, depth=2, seed=0)
+    run = GANRun(config=config, knobs=Knobs(batch_size=16, beta1=0, beta2=0.9))
+    run.train_iteration()
+    run.apply_knobs(Knobs(batch_size=16, beta1=0, beta2=0.99))
+    run.train_iteration()
+    for opt in run.opt.values():
+        assert all(isinstance(b, float) for group in opt.param_groups for b in group["betas"])
