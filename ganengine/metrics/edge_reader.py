@@ -2,7 +2,7 @@
 
 The bundled digit classifier cannot read edge images (37% right), so domain B has its own reader: the same LeNet
 (ganengine.metrics.classifier.DigitClassifier) trained by assets/make_edge_reader.py on the soft edges of randomly
-thickened, softened and posed training digits (never on generated images), 98.0% right on the 500 held-out edge
+thickened, softened and posed training digits (never on generated images), 97.2% right on the 500 held-out edge
 images. Input: (B, 1, 32, 32) edge images in [-1, 1] (their centre 28 px is read). Weights: assets/edge_reader.pt, a
 plain dict loaded with weights_only=True.
 """
