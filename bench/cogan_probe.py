@@ -90,7 +90,7 @@ def outer_edges(x: torch.Tensor) -> torch.Tensor:
     return (dil - x).clamp(0, 1)
 
 
-def patch(edge: str, head_k: int, d_k: int, strided: bool = False) -> None:
+def patch(edge: str, head_k: int, d_k: int, strided: bool = False, head_layers: int = 1) -> None:
     """Probe-only switches, set in this process before anything is built: the edge domain of digits-edges (data,
     metric transform and reader all follow it), G's own head kernel, D's own first conv kernel."""
     from torch import nn
@@ -109,7 +109,12 @@ def patch(edge: str, head_k: int, d_k: int, strided: bool = False) -> None:
         import ganengine.families.cogan as cogan
         cogan.FULL_RESOLUTION_TASKS = ()
     old_g, old_d = coupled._g_layer, coupled._d_layer
-    if head_k != 3:
+    if head_layers == 2:                          # G's own head: conv 3x3 w -> w, BatchNorm, ReLU, then conv -> C
+        coupled._g_layer = lambda i, latent, c, width, full=False: (
+            nn.Sequential(nn.Conv2d(width, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),
+                          nn.Conv2d(width, c, head_k, 1, head_k // 2), nn.Tanh()) if i == 4
+            else old_g(i, latent, c, width, full))
+    elif head_k != 3:
         coupled._g_layer = lambda i, latent, c, width, full=False: (
             nn.Sequential(nn.Conv2d(width, c, head_k, 1, head_k // 2), nn.Tanh()) if i == 4
             else old_g(i, latent, c, width, full))
@@ -125,6 +130,8 @@ def main() -> None:
                    help="the edge domain: the code's (ganengine.data.unpaired.soft_edges) or a probe's")
     p.add_argument("--head-k", type=int, default=3)
     p.add_argument("--d-k", type=int, default=5)
+    p.add_argument("--head-layers", type=int, default=1, choices=(1, 2), help="G's own head: 1 conv (the code's) "
+                   "or 2 (conv, BatchNorm, ReLU, conv)")
     p.add_argument("--strided", action="store_true", help="the strided nets of negatives on digits-edges too")
     p.add_argument("--preset", default="cogan-edges")
     p.add_argument("--seed", type=int, default=0)
@@ -137,7 +144,7 @@ def main() -> None:
     p.add_argument("--tag", default="")
     args = p.parse_args()
     torch.set_num_threads(1)
-    patch(args.edge, args.head_k, args.d_k, args.strided)
+    patch(args.edge, args.head_k, args.d_k, args.strided, args.head_layers)
     from ganengine.latents import sample_latents
     from ganengine.metrics.coupled import coupled_report
     from ganengine.presets import get_preset
@@ -171,11 +178,12 @@ def main() -> None:
             look_grid(G, config.data, z[:16], args.png.replace(".png", f"_{i}.png"))
         G.train()
         print(json.dumps({"tag": args.tag, "seed": args.seed, "iters": i, "seconds": round(spent, 1), **sets, "edge": args.edge,
-                          "head_k": args.head_k, "d_k": args.d_k, "strided": args.strided,
+                          "head_k": args.head_k, "head_layers": args.head_layers, "d_k": args.d_k, "strided": args.strided,
                           "s_per_it": round(statistics.median(times[-50:]), 4),
                           **{k: round(r[k], 4) for k in ("class_agreement", "class_agreement_unpaired",
                                                          "pixel_agreement", "pixel_agreement_unpaired",
-                                                         "class_agreement_real", "self_ceiling")},
+                                                         "class_agreement_real", "self_ceiling",
+                                                         "class_agreement_b")},
                           "classes": r["classes"], "load": round(__import__("os").getloadavg()[0], 1)}),
               flush=True)
 
