@@ -94,3 +94,11 @@ def test_the_edge_reader_reads_held_out_edges_and_is_a_plain_weights_file():
     assert (read_edges(edges) == data["label"][test]).float().mean() > 0.96
     state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
     assert state["held_out_accuracy"] > 0.96 and state["held_out_size"] == 500
+
+
+def test_a_missing_edge_reader_names_the_script_that_makes_it(tmp_path):
+    import pytest
+
+    from ganengine.metrics.edge_reader import load_edge_reader
+    with pytest.raises(FileNotFoundError, match="edge reader weights missing.*make_edge_reader.py"):
+        load_edge_reader(tmp_path / "none.pt")

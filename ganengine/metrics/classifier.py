@@ -36,12 +36,14 @@ class DigitClassifier(nn.Module):
 _CACHE: dict = {}
 
 
-def load_classifier(path: Path = WEIGHTS) -> DigitClassifier:
-    """The shipped classifier in eval mode on the CPU (cached per process)."""
+def load_classifier(path: Path = WEIGHTS, *, what: str = "digit classifier",
+                    maker: str = "assets/make_digit_classifier.py") -> DigitClassifier:
+    """A shipped DigitClassifier (the digit classifier, or another made by ``maker``, as the edge reader) in eval
+    mode on the CPU (cached per process and file)."""
     key = str(path)
     if key not in _CACHE:
         if not Path(path).is_file():
-            raise FileNotFoundError(f"digit classifier weights missing: {path} (run python assets/make_digit_classifier.py)")
+            raise FileNotFoundError(f"{what} weights missing: {path} (run python {maker})")
         state = torch.load(path, map_location="cpu", weights_only=True)
         model = DigitClassifier()
         model.load_state_dict(state["state_dict"])

@@ -12,25 +12,15 @@ from pathlib import Path
 
 import torch
 
-from ganengine.metrics.classifier import DigitClassifier
+from ganengine.metrics.classifier import DigitClassifier, load_classifier
 from ganengine.metrics.image_quality import centre_crop
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "edge_reader.pt"
-_CACHE: dict = {}
 
 
 def load_edge_reader(path: Path = WEIGHTS) -> DigitClassifier:
-    """The shipped edge reader in eval mode on the CPU (cached per process)."""
-    key = str(path)
-    if key not in _CACHE:
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"edge reader weights missing: {path} (run python assets/make_edge_reader.py)")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model = DigitClassifier()
-        model.load_state_dict(state["state_dict"])
-        model.eval().requires_grad_(False)
-        _CACHE[key] = model
-    return _CACHE[key]
+    """The shipped edge reader in eval mode on the CPU (cached per process, by the classifier's loader)."""
+    return load_classifier(path, what="edge reader", maker="assets/make_edge_reader.py")
 
 
 @torch.no_grad()
