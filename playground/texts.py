@@ -105,8 +105,9 @@ QUALITY_BY_FAMILY = {
               "compared; needs no pretrained network) on G's samples at 32 px, whatever level it has grown to; the "
               "32 px band measures fine detail, the 16 px low-pass the coarse shapes.",
     "cogan": "CoGAN: on 500 fixed z, the share of pairs G1(z), G2(z) read as the same digit (the negative turned "
-             "back, edges read by a small CNN trained on real digits' edges), the same with partners shuffled (what chance "
-             "gives), the pixel agreement of G2(z) with the known transform of G1(z), and the digit classes present.",
+             "back, edges read by a small CNN trained on real digits' edges), the same with partners shuffled (what "
+             "chance gives), the pixel agreement of G2(z) with the known transform of G1(z), and the digit classes "
+             "present.",
     "vid2vid": "vid2vid: G's clips for held-out moving digits: the share of frames the classifier reads as the "
                "clip's digit, the share of clips whose digit keeps one class in every frame, the warp error (each "
                "frame against the previous one moved by the digit's known motion: 0 for a real clip, higher when "
