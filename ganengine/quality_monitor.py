@@ -76,13 +76,16 @@ class QualityMonitor:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        last_time, last_step = -1.0, -1
+        last_time, last_step, seen = -1.0, -1, self._generation
         while not self._stop:
             self._wake.wait(0.5)
             self._wake.clear()
             if self._stop:
                 return
             _, step, seconds = self.progress()
+            if self._generation != seen:   # rewound, rolled back or reset: the clock restarts where the run now is
+                seen, last_step = self._generation, -1
+                last_time = seconds if seconds > 0 else -1.0
             if step == last_step or (last_time >= 0 and seconds - last_time < self.every):
                 continue
             try:
