@@ -30,6 +30,7 @@ from ganengine.device import pick_device
 from ganengine.families import build_nets, family_class
 from ganengine.history import FrameHistory, MetricHistory, RestorePoints, metric_columns
 from ganengine.lean_adam import make_adam
+from ganengine.nested_state import tensors_in, to_cpu
 from ganengine.seeds import NOISE, stream
 
 _BUILD_LOCK = threading.Lock()  # model init seeds the global RNG; two runs built at once must not interleave
@@ -271,8 +272,8 @@ class GANRun:
 
     def _keep_restore_point(self) -> None:
         """A CPU copy of the full training state at this frame's step, so the run can rewind to it."""
-        state = _to_cpu(self.training_state())
-        nbytes = sum(t.numel() * t.element_size() for t in _tensors(state))
+        state = to_cpu(self.training_state())
+        nbytes = sum(t.numel() * t.element_size() for t in tensors_in(state))
         self.restore_points.add(self.step, {"state": state, "counters": self._counters(),
                                             "knobs": self.knobs}, nbytes)   # the knobs: for a branch (ganengine.branch)
 
@@ -371,30 +372,6 @@ class GANRun:
         self.source.set_state(state["rng"]["data"])
         self.family.load_extra_state(state.get("extra") or {})
         self._apply_lr_schedule()
-
-
-def _tensors(obj):
-    if isinstance(obj, torch.Tensor):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _tensors(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _tensors(v)
-
-
-def _to_cpu(obj):
-    """A deep copy of a nested state with every tensor cloned to the CPU."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to("cpu", copy=True)
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_to_cpu(v) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_to_cpu(v) for v in obj)
-    return copy.deepcopy(obj)
 
 
 def _fmt(value) -> str:

@@ -42,7 +42,8 @@ def train_chunk(config: dict, knobs: dict, saved, steps: int) -> dict:
     """Train ``steps`` iterations from ``saved`` (None: a fresh run) on this process's device; return the CPU
     training state to pass to the next call, the metric rows (history columns -> floats) and the views."""
     from ganengine.config import Knobs, RunConfig
-    from ganengine.run import GANRun, _to_cpu
+    from ganengine.nested_state import to_cpu
+    from ganengine.run import GANRun
     run = GANRun(config=RunConfig.from_dict(config), knobs=Knobs.from_dict(knobs))
     if saved is not None:
         run.load_training_state(saved["state"])                  # weights, EMA, Adam, RNG streams, family state
@@ -55,7 +56,7 @@ def train_chunk(config: dict, knobs: dict, saved, steps: int) -> dict:
     rows = run.gather(time.perf_counter() - t0)                 # (steps, columns): the one host sync of the chunk
     visuals = run.visuals_job()()                               # the family's views, drawn here from frozen copies
     views = {name: visuals[name] for name in visuals["views"] if isinstance(visuals.get(name), np.ndarray)}
-    return {"saved": {"state": _to_cpu(run.training_state()), "counters": run._counters()},
+    return {"saved": {"state": to_cpu(run.training_state()), "counters": run._counters()},
             "latest": dict(zip(run.history.columns, (float(v) for v in rows[-1]))),
             "views": views, "captions": visuals["captions"], "step": run.step}
 

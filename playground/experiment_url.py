@@ -19,6 +19,22 @@ from ganengine.config import ConfigError
 from ganengine.presets import PRESETS, get_preset, preset_for_data
 from playground.form_values import TRUE_WORDS, typed_like
 
+# The browser's side (run as Gradio `js=` callbacks by the Train tab): the page's address follows the experiment's
+# query, other keys of the address kept; "Copy a link" copies the address.
+REPLACE_URL_JS = """(query) => {
+  if (query === null || query === undefined) return;
+  const now = new URLSearchParams(window.location.search), next = new URLSearchParams(query);
+  for (const keep of ["__theme", "classroom", "view"]) { if (now.has(keep)) next.set(keep, now.get(keep)); }
+  const text = next.toString(), url = window.location.pathname + (text ? "?" + text : "") + window.location.hash;
+  if (url !== window.location.pathname + window.location.search + window.location.hash)
+    window.history.replaceState(null, "", url);
+}"""
+COPY_LINK_JS = """() => {
+  const url = window.location.href;
+  try { navigator.clipboard.writeText(url); } catch (err) {}
+  return url;
+}"""
+
 SETUP_KEYS = ("data", "model", "latent_dim", "width", "depth", "image_size", "seed", "sample_every", "log_every",
               "phase_steps")
 KNOB_KEYS = ("loss", "lr_g", "lr_d", "beta1", "beta2", "d_steps", "batch_size", "label_smoothing", "r1_weight",

@@ -9,7 +9,7 @@ import math
 import gradio as gr
 
 from playground import texts
-from playground.experiment_url import link_query, open_link
+from playground.experiment_url import COPY_LINK_JS, REPLACE_URL_JS, link_query, open_link
 from playground.pretrained_start import trained_run_path
 from playground.branch_compare import build_branch_panel, wire_branch_panel
 from playground.draw_points import build_draw_points
@@ -26,20 +26,6 @@ FAMILY_SLOTS = 3  # sliders for a family's own live knobs (pix2pix: lambda_L1); 
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
 PACE_CHOICES = [("full speed", 0.0), ("watchable: 20 steps/s", 20.0), ("slow: 5 steps/s", 5.0),
                 ("step by step: 1 step/s", 1.0)]
-# The page's address follows the experiment (playground/experiment_url.py); other keys of the address are kept.
-REPLACE_URL_JS = """(query) => {
-  if (query === null || query === undefined) return;
-  const now = new URLSearchParams(window.location.search), next = new URLSearchParams(query);
-  for (const keep of ["__theme", "classroom", "view"]) { if (now.has(keep)) next.set(keep, now.get(keep)); }
-  const text = next.toString(), url = window.location.pathname + (text ? "?" + text : "") + window.location.hash;
-  if (url !== window.location.pathname + window.location.search + window.location.hash)
-    window.history.replaceState(null, "", url);
-}"""
-COPY_LINK_JS = """() => {
-  const url = window.location.href;
-  try { navigator.clipboard.writeText(url); } catch (err) {}
-  return url;
-}"""
 EMA_CHOICES = [("off", 0.0), ("0.99", 0.99), ("0.999", 0.999), ("0.9995", 0.9995), ("0.9999", 0.9999)]
 
 
