@@ -4,6 +4,7 @@ import threading
 import time
 
 from ganengine.quality_monitor import QualityMonitor
+from waiting import wait_for
 
 
 class FakeRun:
@@ -23,15 +24,6 @@ class FakeRun:
     def move(self, step, seconds):
         with self.lock:
             self.step, self.seconds = step, seconds
-
-
-def wait_for(predicate, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def steps(monitor):
