@@ -24,6 +24,7 @@ class QualityMonitor:
         self.every = float(every)
         self._history: deque = deque(maxlen=capacity)
         self._generation = 0     # grows when the history is cut: a measurement taken before is dropped
+        self._cut_at = 0.0       # the run's seconds trained when the history was last cut (the clock restarts there)
         self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
         self._wake = threading.Event()
@@ -34,17 +35,21 @@ class QualityMonitor:
             return tuple(self._history)
 
     def clear(self) -> None:
+        seconds = self.progress()[2]
         with self._lock:
             self._history.clear()
             self._generation += 1
+            self._cut_at = seconds
 
     def truncate_after(self, step: int) -> None:
         """Forget the measurements after ``step`` (the run was rewound there), and one in flight."""
+        seconds = self.progress()[2]
         with self._lock:
             kept = [r for r in self._history if r["step"] <= step]
             self._history.clear()
             self._history.extend(kept)
             self._generation += 1
+            self._cut_at = seconds
 
     def extend(self, records) -> None:
         """Add earlier measurements (a branch starts with its parent's, up to the fork)."""
@@ -83,9 +88,11 @@ class QualityMonitor:
             if self._stop:
                 return
             _, step, seconds = self.progress()
-            if self._generation != seen:   # rewound, rolled back or reset: the clock restarts where the run now is
-                seen, last_step = self._generation, -1
-                last_time = seconds if seconds > 0 else -1.0
+            with self._lock:
+                generation, cut_at = self._generation, self._cut_at
+            if generation != seen:   # rewound, rolled back or reset: the clock restarts where the run was cut
+                seen, last_step = generation, -1
+                last_time = cut_at if cut_at > 0 else -1.0   # 0: a fresh run, measured at once
             if step == last_step or (last_time >= 0 and seconds - last_time < self.every):
                 continue
             try:
